@@ -1,0 +1,308 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sendgrid.partners contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The one SendGrid Partners API client of this collection.
+
+Internal to the collection (hence the leading underscore): no stable API for other collections.
+It knows nothing of Ansible, so modules and action plugins can share it. Its rules:
+- a timeout on every request; TLS verified unless switched off;
+- a request is repeated only when it provably was not processed: a 429 answer, or a
+  connection that never reached the server; never a POST or DELETE after a 5xx, a timeout
+  or a dropped connection (those raise, and the caller reconciles by listing);
+- the API key goes into the Authorization header and nowhere else.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import time
+from urllib.parse import quote
+
+try:
+    import requests
+    from requests.exceptions import ConnectTimeout, ConnectionError as RequestsConnectionError, RequestException, SSLError, Timeout
+    from urllib3.exceptions import MaxRetryError, NewConnectionError
+except ImportError:
+    HAS_REQUESTS = False
+else:
+    HAS_REQUESTS = True
+
+COLLECTION_VERSION = "0.1.0"
+DEFAULT_API_URL = "https://api.sendgrid.com"
+REGIONS = ("eu", "us")
+MAX_IPS_PER_REQUEST = 10
+PAGE_LIMIT = 5000
+MAX_PAGES = 1000
+MAX_RATE_LIMIT_WAIT = 60.0
+EPOCH_THRESHOLD = 1000000000  # an X-RateLimit-Reset above this is a Unix time, below it seconds
+
+HINTS = {
+    401: "check the API key, and that it belongs to the reseller (partner) account",
+    403: "the API key lacks the partner IP provisioning scope",
+    404: "the account ID is not one of your customer accounts",
+    429: "SendGrid's rate limit is spent; raise max_retries or lower the concurrency (throttle)",
+}
+
+
+class SendGridError(Exception):
+    """Base of every error the client raises; str() is a message fit for a user."""
+
+    def to_result(self):
+        """Keyword arguments for AnsibleModule.fail_json (besides msg)."""
+        return {}
+
+
+class InvalidRequestError(SendGridError):
+    """Refused before sending: the request itself would be wrong."""
+
+
+class ApiError(SendGridError):
+    """SendGrid (or a proxy in front of it) answered with an HTTP error status."""
+
+    def __init__(self, method, path, status, reason, errors=None, body_excerpt=None):
+        self.method = method
+        self.path = path
+        self.status = status
+        self.reason = reason
+        self.errors = errors or []
+        self.body_excerpt = body_excerpt
+        super().__init__(self._message())
+
+    def _message(self):
+        head = "%s %s failed with HTTP %s%s" % (self.method, self.path, self.status, " " + self.reason if self.reason else "")
+        if self.errors:
+            details = "; ".join(_describe_api_error(err) for err in self.errors)
+        elif self.body_excerpt:
+            details = "the answer was not SendGrid JSON: %s" % self.body_excerpt
+        else:
+            details = "the answer had no body"
+        message = "%s: %s" % (head, details)
+        if self.status in HINTS:
+            message += ". Hint: %s" % HINTS[self.status]
+        return message
+
+    @property
+    def maybe_processed(self):
+        """A 5xx does not say whether the server acted before it failed."""
+        return self.status >= 500
+
+    def to_result(self):
+        return {"status": self.status, "errors": self.errors}
+
+
+class TransportError(SendGridError):
+    """No HTTP answer: timeout, dropped connection, TLS or connection failure."""
+
+    def __init__(self, method, path, description, maybe_processed):
+        self.method = method
+        self.path = path
+        self.maybe_processed = maybe_processed
+        super().__init__("%s %s got no answer: %s" % (method, path, description))
+
+
+class ResponseError(SendGridError):
+    """An answer that does not follow SendGrid's API description; not to be trusted."""
+
+
+def _describe_api_error(err):
+    text = str(err.get("message") or "no message")
+    extras = []
+    if err.get("field"):
+        extras.append("field %s" % err["field"])
+    if err.get("error_id"):
+        extras.append("error_id %s" % err["error_id"])
+    return "%s (%s)" % (text, ", ".join(extras)) if extras else text
+
+
+def _body_excerpt(response, limit=200):
+    """The body's type and its first characters on one line; None for an empty body."""
+    text = " ".join((response.text or "").split())
+    if not text:
+        return None
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    return "%s body %r" % (response.headers.get("Content-Type", "untyped").split(";")[0], text)
+
+
+def account_path(account_id):
+    """The IP endpoint of one account, with the ID percent-encoded as one path segment."""
+    if not isinstance(account_id, str) or not account_id.strip():
+        raise InvalidRequestError("account_id must be a non-empty string, got %r" % (account_id,))
+    if account_id != account_id.strip() or account_id in (".", ".."):
+        raise InvalidRequestError("account_id %r is not a valid SendGrid account ID (surrounding spaces, '.' and '..' are refused)" % account_id)
+    if any(ord(char) < 32 or ord(char) == 127 for char in account_id):
+        raise InvalidRequestError("account_id %r contains control characters" % account_id)
+    return "/v3/partners/accounts/%s/ips" % quote(account_id, safe="")
+
+
+def rate_limit_wait(reset_header, now, attempt):
+    """Seconds to wait after a 429: X-RateLimit-Reset as epoch or as seconds, else exponential."""
+    try:
+        reset = float(reset_header)
+    except (TypeError, ValueError):
+        reset = None
+    if reset is None or reset != reset:  # missing, unparsable or NaN
+        wait = 2.0 ** attempt
+    elif reset > EPOCH_THRESHOLD:
+        wait = reset - now
+    else:
+        wait = reset
+    return min(max(wait, 0.0), MAX_RATE_LIMIT_WAIT)
+
+
+def with_jitter(wait, rng=random.random):
+    """Spread retries of concurrent callers: add up to 10% plus a quarter second."""
+    return wait + rng() * (0.1 * wait + 0.25)
+
+
+def ipv4_or_none(value):
+    """The address as a string if value is a dotted-quad IPv4, else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return str(ipaddress.IPv4Address(value))
+    except ValueError:
+        return None
+
+
+def _never_reached_server(exc):
+    """True for failures that happen before a request is sent (refused, DNS, connect timeout)."""
+    if isinstance(exc, ConnectTimeout):
+        return True
+    if isinstance(exc, RequestsConnectionError) and exc.args:
+        reason = exc.args[0]
+        if isinstance(reason, MaxRetryError):
+            reason = reason.reason
+        return isinstance(reason, NewConnectionError)
+    return False
+
+
+class SendGridClient:
+    """One requests.Session against the SendGrid v3 API."""
+
+    def __init__(self, api_key, api_url=DEFAULT_API_URL, timeout=30.0, validate_certs=True, ca_path=None,
+                 max_retries=3, warn=None, sleep=time.sleep, clock=time.time):
+        self.base_url = api_url.rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.warn = warn or (lambda message: None)
+        self.sleep = sleep
+        self.clock = clock
+        self.session = requests.Session()
+        self.session.headers.update({
+            "Authorization": "Bearer %s" % api_key,
+            "Accept": "application/json",
+            "User-Agent": "ansible-collection-sendgrid.partners/%s python-requests/%s" % (COLLECTION_VERSION, requests.__version__),
+        })
+        self.session.verify = (ca_path or True) if validate_certs else False
+
+    def close(self):
+        self.session.close()
+
+    def request(self, method, path, params=None, body=None, expected=200):
+        """Send one request; repeat it only while it provably was not processed."""
+        retry = 0
+        while True:
+            try:
+                response = self.session.request(method, self.base_url + path, params=params, json=body, timeout=self.timeout)
+            except SSLError as exc:
+                raise TransportError(method, path, "TLS failed (%s). Set ca_path to your CA bundle, or validate_certs: false for a test server" % exc,
+                                     maybe_processed=False) from None
+            except RequestException as exc:
+                if _never_reached_server(exc):
+                    if retry < self.max_retries:
+                        retry += 1
+                        wait = with_jitter(min(2.0 ** (retry - 1), MAX_RATE_LIMIT_WAIT))
+                        self.warn("%s %s could not connect (%s); retry %d of %d in %.1f s" % (method, path, _short(exc), retry, self.max_retries, wait))
+                        self.sleep(wait)
+                        continue
+                    raise TransportError(method, path, "could not connect to %s after %d retries (%s); nothing was sent"
+                                         % (self.base_url, retry, _short(exc)), maybe_processed=False) from None
+                if isinstance(exc, Timeout):
+                    description = "no answer within the timeout of %s s; the server may still have acted on it" % self.timeout
+                else:
+                    description = "the connection broke before an answer (%s); the server may still have acted on it" % _short(exc)
+                raise TransportError(method, path, description, maybe_processed=True) from None
+            if response.status_code == 429 and retry < self.max_retries:
+                retry += 1
+                wait = with_jitter(rate_limit_wait(response.headers.get("X-RateLimit-Reset"), self.clock(), retry - 1))
+                self.warn("%s %s was rate limited (HTTP 429); retry %d of %d in %.1f s" % (method, path, retry, self.max_retries, wait))
+                self.sleep(wait)
+                continue
+            if response.status_code != expected:
+                raise api_error(method, path, response)
+            return response
+
+    def list_ips(self, account_id):
+        """Every IP of the account as [{ip, region}], newest first, following all pages."""
+        path = account_path(account_id)
+        ips, seen, offset = [], set(), None
+        for dummy in range(MAX_PAGES):
+            params = {"limit": PAGE_LIMIT}
+            if offset:
+                params["offset"] = offset
+            data = _json_object(self.request("GET", path, params=params), "GET", path)
+            page = data.get("result")
+            if not isinstance(page, list):
+                raise ResponseError("GET %s answered without a 'result' list" % path)
+            for item in page:
+                ip = ipv4_or_none(item.get("ip")) if isinstance(item, dict) else None
+                if ip is None or item.get("region") not in REGIONS:
+                    raise ResponseError("GET %s answered an entry that is not {ip: IPv4, region: eu|us}: %r" % (path, item))
+                if ip not in seen:
+                    seen.add(ip)
+                    ips.append({"ip": ip, "region": item["region"]})
+            last = (data.get("pages") or {}).get("last") if isinstance(data.get("pages"), dict) else None
+            if len(page) < PAGE_LIMIT or not last or last == offset:
+                return ips
+            offset = last
+        raise ResponseError("GET %s did not end after %d pages of %d IPs; refusing to read further" % (path, MAX_PAGES, PAGE_LIMIT))
+
+    def add_ips(self, account_id, region, count):
+        """POST once; the new IPs as a list of strings. Raises on any doubt."""
+        path = account_path(account_id)
+        data = _json_object(self.request("POST", path, body={"count": count, "region": region}, expected=201), "POST", path)
+        ips = data.get("ips")
+        if not isinstance(ips, list) or any(ipv4_or_none(ip) is None for ip in ips):
+            raise ResponseError("POST %s answered 201 without a list of IPv4 addresses in 'ips': %r" % (path, data))
+        return [ipv4_or_none(ip) for ip in ips], data.get("region")
+
+    def remove_ips(self, account_id, ips):
+        """DELETE at most MAX_IPS_PER_REQUEST IPs in one request."""
+        path = account_path(account_id)
+        self.request("DELETE", path, body={"ips": list(ips)}, expected=204)
+
+
+def _short(exc):
+    """The innermost useful part of a requests exception, without the URL noise."""
+    text = str(exc)
+    return text if len(text) <= 300 else text[:300] + "..."
+
+
+def _json_object(response, method, path):
+    try:
+        data = response.json()
+    except ValueError:
+        raise ResponseError("%s %s answered HTTP %s with a body that is not JSON: %s"
+                            % (method, path, response.status_code, _body_excerpt(response) or "an empty body")) from None
+    if not isinstance(data, dict):
+        raise ResponseError("%s %s answered HTTP %s with JSON that is not an object: %s"
+                            % (method, path, response.status_code, _body_excerpt(response)))
+    return data
+
+
+def api_error(method, path, response):
+    """An ApiError from an HTTP error answer, JSON (SendGrid's errors list) or not."""
+    errors = None
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("errors"), list):
+        errors = [
+            {"message": err.get("message"), "field": err.get("field"), "error_id": err.get("error_id")}
+            for err in data["errors"] if isinstance(err, dict)
+        ]
+    return ApiError(method, path, response.status_code, response.reason, errors, None if errors else _body_excerpt(response))

@@ -1,0 +1,150 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sendgrid.partners contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What every module of this collection shares: the connection options, building the client,
+checking input before any request, and turning client errors into fail_json.
+
+Internal to the collection (hence the leading underscore): no stable API for other collections.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.sendgrid.partners.plugins.module_utils._client import (
+    DEFAULT_API_URL,
+    HAS_REQUESTS,
+    MAX_IPS_PER_REQUEST,
+    InvalidRequestError,
+    SendGridClient,
+    SendGridError,
+    account_path,
+    ipv4_or_none,
+)
+
+CONNECTION_ARGUMENT_SPEC = {
+    "api_key": {"type": "str", "no_log": True, "fallback": (env_fallback, ["SENDGRID_API_KEY"])},
+    "api_url": {"type": "str", "fallback": (env_fallback, ["SENDGRID_API_URL"]), "default": DEFAULT_API_URL},
+    "timeout": {"type": "float", "default": 30.0},
+    "validate_certs": {"type": "bool", "default": True},
+    "ca_path": {"type": "path"},
+    "max_retries": {"type": "int", "default": 3},
+}
+
+
+def build_module(argument_spec, **kwargs):
+    """An AnsibleModule whose spec is the module's own plus the connection options."""
+    spec = dict(CONNECTION_ARGUMENT_SPEC)
+    spec.update(argument_spec)
+    return AnsibleModule(argument_spec=spec, **kwargs)
+
+
+def connection_problems(params):
+    """What is wrong with the connection options, as messages naming option and value."""
+    problems = []
+    if not params.get("api_key"):
+        problems.append("api_key is required: set the api_key option or the SENDGRID_API_KEY environment variable")
+    url = urlsplit(params["api_url"] or "")
+    if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment:
+        problems.append("api_url %r is not a base URL: use https://api.sendgrid.com, https://api.eu.sendgrid.com or http(s)://host[:port]"
+                        % params["api_url"])
+    if not params["timeout"] > 0:
+        problems.append("timeout must be a number of seconds above 0, got %s" % params["timeout"])
+    if params["max_retries"] < 0:
+        problems.append("max_retries must be 0 or more, got %s" % params["max_retries"])
+    return problems
+
+
+def int_problem(name, value, minimum, maximum=None):
+    """A message when an integer option is out of range (or a boolean in disguise), else None."""
+    if value is None:
+        return None
+    allowed = "an integer from %d to %d" % (minimum, maximum) if maximum is not None else "an integer of %d or more" % minimum
+    if isinstance(value, bool) or value < minimum or (maximum is not None and value > maximum):
+        return "%s must be %s, got %r" % (name, allowed, value)
+    return None
+
+
+def account_id_problem(account_id):
+    try:
+        account_path(account_id)
+    except InvalidRequestError as exc:
+        return str(exc)
+    return None
+
+
+def ipv4_problems(name, values):
+    """One message per entry that is not a dotted-quad IPv4 address."""
+    problems = []
+    for value in values:
+        if ipv4_or_none(value) is None:
+            kind = "an IPv6 address, and SendGrid dedicated IPs are IPv4" if isinstance(value, str) and ":" in value else "not an IPv4 address"
+            problems.append("%s: %r is %s" % (name, value, kind))
+    return problems
+
+
+def check_input(module, problems):
+    """Fail before any request if a module option or a connection option is wrong.
+
+    problems: messages of the module's own checks, None where a check passed.
+    """
+    problems = [problem for problem in problems if problem] + connection_problems(module.params)
+    if problems:
+        module.fail_json(msg="; ".join(problems))
+
+
+def client_for(module):
+    """The API client for a module whose input has been checked; fails cleanly without requests."""
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"))
+    params = module.params
+    return SendGridClient(
+        api_key=params["api_key"],
+        api_url=params["api_url"],
+        timeout=params["timeout"],
+        validate_certs=params["validate_certs"],
+        ca_path=params["ca_path"],
+        max_retries=params["max_retries"],
+        warn=module.warn,
+    )
+
+
+def batches(count, size=MAX_IPS_PER_REQUEST):
+    """Split count into request sizes of at most size: 23 -> [10, 10, 3]."""
+    full, rest = divmod(max(count, 0), size)
+    return [size] * full + ([rest] if rest else [])
+
+
+def chunks(items, size=MAX_IPS_PER_REQUEST):
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+def region_ips(ips, region):
+    """The IP strings of one region, in the order listed (newest first)."""
+    return [item["ip"] for item in ips if item["region"] == region]
+
+
+def run_module(module, run):
+    """Call run(module, client) -> result dict; any client error becomes a clean failure."""
+    client = client_for(module)
+    try:
+        result = run(module, client)
+    except SendGridError as exc:
+        module.fail_json(msg=str(exc), **exc.to_result())
+    finally:
+        client.close()
+    module.exit_json(**result)
+
+
+class OutcomeError(SendGridError):
+    """A failure after requests that may have changed the account; carries what is known."""
+
+    def __init__(self, message, result):
+        self.result = result
+        super().__init__(message)
+
+    def to_result(self):
+        return self.result

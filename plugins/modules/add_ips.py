@@ -1,0 +1,293 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sendgrid.partners contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: add_ips
+short_description: Give a SendGrid customer account dedicated IPs
+version_added: 0.1.0
+description:
+  - Adds dedicated IPs to one customer account of a Twilio SendGrid reseller, in one region,
+    through C(POST /v3/partners/accounts/{accountID}/ips).
+  - With O(total) the task is idempotent: it lists the account's IPs and adds only the shortfall.
+    With O(count) it adds that many IPs on every run.
+  - Every dedicated IP is billed. The module never sends the same POST twice; see the notes for what
+    happens when SendGrid's answer is lost.
+author:
+  - sendgrid.partners contributors
+options:
+  account_id:
+    description:
+      - The customer's SendGrid account ID, for example V(sg1a2bcd3ef4ab5c67d8efab91c01de2fa).
+      - Sent as one percent-encoded path segment.
+    type: str
+    required: true
+  region:
+    description:
+      - The region of the IPs. All IPs added by one task are in this region.
+    type: str
+    required: true
+    choices: [eu, us]
+  count:
+    description:
+      - Add exactly this many new IPs now, from 1 to 10.
+      - B(Not idempotent): every run buys O(count) more IPs. Prefer O(total).
+      - Mutually exclusive with O(total).
+    type: int
+  total:
+    description:
+      - Make sure the account holds at least this many IPs in O(region) (1 or more).
+      - Lists the account's IPs and adds only the shortfall, in requests of at most 10 IPs.
+        Never removes IPs when the account holds more.
+      - Mutually exclusive with O(count).
+    type: int
+extends_documentation_fragment:
+  - sendgrid.partners.connection
+  - sendgrid.partners.connection.attributes
+attributes:
+  check_mode:
+    support: full
+    description: Sends no POST. With O(total) it lists the account (a safe GET) and predicts exactly what would be added.
+  diff_mode:
+    support: full
+    description: Shows the account's IPs in O(region) before and after; in check mode the IPs still to be bought show as placeholders.
+notes:
+  - "When a POST ends without a clear answer (a timeout, a dropped connection or an HTTP 5xx), SendGrid may or may
+    not have added the IPs. The module never repeats that POST. It lists the account again and compares with the
+    list it took before:"
+  - With O(total), if exactly the asked IPs appeared, the task goes on (with a warning); otherwise it fails with what
+    it found, and a rerun adds only what is still missing, so the account never ends with more than O(total) IPs
+    from this task.
+  - With O(count), the task fails and reports in RV(ips) the IPs that did appear, so that a rerun does not buy them twice.
+  - An HTTP 429 answer was not processed; it is waited out and retried up to O(max_retries) times.
+seealso:
+  - module: sendgrid.partners.ips_info
+  - module: sendgrid.partners.remove_ips
+  - name: SendGrid IP Provisioning API
+    description: The API this module calls.
+    link: https://www.twilio.com/docs/sendgrid/api-reference/ip-provisioning
+"""
+
+EXAMPLES = r"""
+- name: Make sure a customer has two dedicated IPs in the US (idempotent)
+  sendgrid.partners.add_ips:
+    account_id: sg1a2bcd3ef4ab5c67d8efab91c01de2fa
+    region: us
+    total: 2
+  delegate_to: localhost
+
+- name: EU customer through the EU API host, key from a vault variable
+  sendgrid.partners.add_ips:
+    api_url: https://api.eu.sendgrid.com
+    api_key: "{{ vault_sendgrid_api_key }}"
+    account_id: sg9f8e7d6c5b4a39281706f5e4d3c2b1a0
+    region: eu
+    total: 1
+  delegate_to: localhost
+
+- name: Buy one more IP now (runs every time; prefer total)
+  sendgrid.partners.add_ips:
+    account_id: sg1a2bcd3ef4ab5c67d8efab91c01de2fa
+    region: us
+    count: 1
+  register: bought
+  delegate_to: localhost
+
+- name: Show what was bought (the API key is never in a result)
+  ansible.builtin.debug:
+    var: bought.ips
+
+- name: Set the key and URL once for every module of the collection
+  module_defaults:
+    group/sendgrid.partners.partners:
+      api_key: "{{ vault_sendgrid_api_key }}"
+      api_url: https://api.sendgrid.com
+  block:
+    - name: Twelve US IPs, added in requests of 10 and 2
+      sendgrid.partners.add_ips:
+        account_id: sg1a2bcd3ef4ab5c67d8efab91c01de2fa
+        region: us
+        total: 12
+      delegate_to: localhost
+"""
+
+RETURN = r"""
+account_id:
+  description: The account ID the task worked on.
+  returned: always
+  type: str
+  sample: sg1a2bcd3ef4ab5c67d8efab91c01de2fa
+region:
+  description: The region of the IPs.
+  returned: always
+  type: str
+  sample: us
+ips:
+  description:
+    - The IPs this task added, newest first. Empty when none were added, and in check mode.
+    - On a failure after an unclear answer, the IPs that appeared on the account during the task.
+  returned: always
+  type: list
+  elements: str
+  sample: ["149.72.10.4", "149.72.10.5"]
+added:
+  description: How many IPs were added (in check mode, would be added).
+  returned: always
+  type: int
+  sample: 2
+region_ips:
+  description:
+    - Every IP the account holds in O(region) after the task, newest first. In check mode, the IPs it holds today.
+  returned: when O(total) is used
+  type: list
+  elements: str
+  sample: ["149.72.10.5", "149.72.10.4", "149.72.3.1"]
+"""
+
+from ansible_collections.sendgrid.partners.plugins.module_utils._client import SendGridError
+from ansible_collections.sendgrid.partners.plugins.module_utils._module import (
+    OutcomeError,
+    account_id_problem,
+    batches,
+    build_module,
+    check_input,
+    int_problem,
+    region_ips,
+    run_module,
+)
+
+ARGUMENT_SPEC = {
+    "account_id": {"type": "str", "required": True},
+    "region": {"type": "str", "required": True, "choices": ["eu", "us"]},
+    "count": {"type": "int"},
+    "total": {"type": "int"},
+}
+
+
+def shortfall(total, held):
+    """How many IPs to add so that held reaches total (never negative)."""
+    return max(total - held, 0)
+
+
+def ips_diff(account_id, region, before, after):
+    def state(ips):
+        return {"account_id": account_id, "region": region, "count": len(ips), "ips": ips}
+    return {"before": state(before), "after": state(after)}
+
+
+def placeholders(count):
+    return ["(new IP %d of %d)" % (number, count) for number in range(1, count + 1)]
+
+
+class Purchase:
+    """Adds IPs batch by batch and knows, at any point, what the account holds for sure."""
+
+    def __init__(self, client, params):
+        self.client = client
+        self.account_id = params["account_id"]
+        self.region = params["region"]
+        self.count = params["count"]
+        self.total = params["total"]
+        self.added = []
+        self.before = []
+
+    def current(self):
+        return region_ips(self.client.list_ips(self.account_id), self.region)
+
+    def result(self, region_now=None):
+        result = {"changed": bool(self.added), "account_id": self.account_id, "region": self.region,
+                  "ips": list(self.added), "added": len(self.added)}
+        if self.total is not None:
+            result["region_ips"] = region_now if region_now is not None else self.holdings()
+        return result
+
+    def holdings(self):
+        """The region's IPs, newest first, as far as this task's answers tell."""
+        return self.added[::-1] + self.before
+
+    def buy(self, wanted, warn):
+        for size in batches(wanted):
+            try:
+                new_ips, answered_region = self.client.add_ips(self.account_id, self.region, size)
+            except SendGridError as exc:
+                if not getattr(exc, "maybe_processed", False):
+                    raise OutcomeError(self._stopped(exc), self.result()) from None
+                self._reconcile(exc, size, warn)
+                continue
+            if len(new_ips) != size or answered_region != self.region:
+                self.added.extend(new_ips)
+                raise OutcomeError("POST asked SendGrid for %d IP(s) in %s and it answered %d in %r: %s. They are on the "
+                                   "account now; stopping rather than trusting further answers."
+                                   % (size, self.region, len(new_ips), answered_region, ", ".join(new_ips)), self.result())
+            self.added.extend(new_ips)
+
+    def _stopped(self, exc):
+        message = str(exc)
+        if self.added:
+            message += ". Before that, this task added %d IP(s): %s" % (len(self.added), ", ".join(self.added))
+        return message
+
+    def _reconcile(self, exc, size, warn):
+        """After an unclear answer to a POST: list again, and go on only if exactly `size` IPs appeared."""
+        known = set(self.before) | set(self.added)
+        try:
+            now = self.current()
+        except SendGridError as list_exc:
+            raise OutcomeError("%s. Listing the account to find out whether the IPs were added failed too: %s. Check with "
+                               "sendgrid.partners.ips_info before running a count task again; a total task is safe to rerun."
+                               % (self._stopped(exc), list_exc), self.result()) from None
+        appeared = [ip for ip in now if ip not in known]
+        self.added.extend(reversed(appeared))  # the listing is newest first; added is oldest first
+        what = "Listing the account afterwards shows %d new IP(s) in %s (of the %d asked for in that request)%s" % (
+            len(appeared), self.region, size, ": " + ", ".join(appeared) if appeared else "")
+        if self.total is not None and len(appeared) == size:
+            warn("%s. %s: the request was carried out, going on." % (exc, what))
+            return
+        if self.total is not None:
+            advice = ("The account holds %d of the total %d. Rerun the task: with total it adds only what is still missing."
+                      % (len(now), self.total))
+        else:
+            advice = ("They are listed in 'ips'. Do not rerun this count task blindly: it would buy %d more. "
+                      "Use total to converge." % self.count)
+        raise OutcomeError("%s. %s. %s" % (exc, what, advice), self.result(now))
+
+
+def run(module, client):
+    params = module.params
+    purchase = Purchase(client, params)
+    purchase.before = purchase.current()
+    wanted = params["count"] if params["count"] is not None else shortfall(params["total"], len(purchase.before))
+    if module.check_mode or wanted == 0:
+        result = purchase.result(purchase.before)
+        result.update(changed=wanted > 0, added=wanted)
+        after = placeholders(wanted) + purchase.before
+    else:
+        purchase.buy(wanted, module.warn)
+        result = purchase.result()
+        after = purchase.holdings()
+    if module._diff:
+        result["diff"] = ips_diff(purchase.account_id, purchase.region, purchase.before, after)
+    return result
+
+
+def main():
+    module = build_module(
+        ARGUMENT_SPEC,
+        mutually_exclusive=[("count", "total")],
+        required_one_of=[("count", "total")],
+        supports_check_mode=True,
+    )
+    params = module.params
+    check_input(module, [
+        account_id_problem(params["account_id"]),
+        int_problem("count", params["count"], 1, 10),
+        int_problem("total", params["total"], 1),
+    ])
+    run_module(module, run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sendgrid.partners contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: remove_ips
+short_description: Take dedicated IPs away from a SendGrid customer account
+version_added: 0.1.0
+description:
+  - Removes the named dedicated IPs from one customer account of a Twilio SendGrid reseller, through
+    C(DELETE /v3/partners/accounts/{accountID}/ips), in requests of at most 10 IPs.
+  - B(The customer's mail stops on those IPs at once.) Run with C(--check --diff) first and read the plan.
+  - Idempotent: it lists the account first and removes only the named IPs the account holds. IPs it does not hold
+    are reported in RV(not_found) and as a warning, not as an error, unless O(fail_on_missing) is set.
+  - There is no way to say "keep N IPs": the IPs to remove must be named, because SendGrid would stop mail on
+    whichever IP was picked.
+author:
+  - sendgrid.partners contributors
+options:
+  account_id:
+    description:
+      - The customer's SendGrid account ID. Sent as one percent-encoded path segment.
+    type: str
+    required: true
+  ips:
+    description:
+      - The IPv4 addresses to remove. Each is checked as a dotted-quad IPv4 address before any request.
+    type: list
+    elements: str
+    required: true
+  fail_on_missing:
+    description:
+      - Fail, before removing anything, when one of O(ips) is not held by the account.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - sendgrid.partners.connection
+  - sendgrid.partners.connection.attributes
+attributes:
+  check_mode:
+    support: full
+    description: Lists the account (a safe GET), sends no DELETE, and returns exactly what would be removed.
+  diff_mode:
+    support: full
+    description: Shows the account's IPs before and after.
+notes:
+  - When a DELETE ends without a clear answer (a timeout, a dropped connection or an HTTP 5xx), the module lists the
+    account again, reports what is really gone in RV(removed) and fails; it never repeats the DELETE. A rerun
+    removes only what is left.
+seealso:
+  - module: sendgrid.partners.ips_info
+  - module: sendgrid.partners.add_ips
+"""
+
+EXAMPLES = r"""
+# Always look first: ansible-playbook offboard.yml --check --diff
+- name: Take two IPs away from a customer (their mail stops on them at once)
+  sendgrid.partners.remove_ips:
+    account_id: sg1a2bcd3ef4ab5c67d8efab91c01de2fa
+    ips:
+      - 149.72.10.4
+      - 149.72.10.5
+  delegate_to: localhost
+
+- name: Offboard a customer completely
+  delegate_to: localhost
+  block:
+    - name: Read what the customer holds
+      sendgrid.partners.ips_info:
+        account_id: sg1a2bcd3ef4ab5c67d8efab91c01de2fa
+      register: leaving
+
+    - name: Remove every IP
+      sendgrid.partners.remove_ips:
+        account_id: sg1a2bcd3ef4ab5c67d8efab91c01de2fa
+        ips: "{{ leaving.ips | map(attribute='ip') | list }}"
+
+- name: Be strict about a list that must match the account
+  sendgrid.partners.remove_ips:
+    account_id: sg1a2bcd3ef4ab5c67d8efab91c01de2fa
+    ips: [149.72.10.4]
+    fail_on_missing: true
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+account_id:
+  description: The account ID the task worked on.
+  returned: always
+  type: str
+  sample: sg1a2bcd3ef4ab5c67d8efab91c01de2fa
+removed:
+  description:
+    - The IPs removed by this task (in check mode, that would be removed).
+    - On a failure after an unclear answer, the IPs that are really gone.
+  returned: always
+  type: list
+  elements: str
+  sample: ["149.72.10.4"]
+remaining_ips:
+  description: Every IP the account still holds, in all regions, newest first (in check mode, would still hold).
+  returned: always
+  type: list
+  elements: str
+  sample: ["149.72.3.1"]
+not_found:
+  description: The IPs of O(ips) that the account does not hold, so were not removed.
+  returned: always
+  type: list
+  elements: str
+  sample: ["149.72.99.9"]
+"""
+
+from ansible_collections.sendgrid.partners.plugins.module_utils._client import SendGridError, ipv4_or_none
+from ansible_collections.sendgrid.partners.plugins.module_utils._module import (
+    OutcomeError,
+    account_id_problem,
+    build_module,
+    check_input,
+    chunks,
+    ipv4_problems,
+    run_module,
+)
+
+ARGUMENT_SPEC = {
+    "account_id": {"type": "str", "required": True},
+    "ips": {"type": "list", "elements": "str", "required": True},
+    "fail_on_missing": {"type": "bool", "default": False},
+}
+
+
+def split_request(requested, held):
+    """(to_remove, not_found): the requested IPs the account holds, and those it does not, each once."""
+    unique = list(dict.fromkeys(ipv4_or_none(ip) for ip in requested))
+    held = set(held)
+    return [ip for ip in unique if ip in held], [ip for ip in unique if ip not in held]
+
+
+def run(module, client):
+    params = module.params
+    account_id = params["account_id"]
+    held = [item["ip"] for item in client.list_ips(account_id)]
+    to_remove, not_found = split_request(params["ips"], held)
+
+    def result(removed):
+        gone = set(removed)
+        return {"changed": bool(removed), "account_id": account_id, "removed": removed,
+                "remaining_ips": [ip for ip in held if ip not in gone], "not_found": not_found}
+
+    if not_found:
+        message = "account %s does not hold %s" % (account_id, ", ".join(not_found))
+        if params["fail_on_missing"]:
+            raise OutcomeError("%s; nothing was removed (fail_on_missing is set)" % message, result([]))
+        module.warn("%s; left alone" % message)
+    removed = []
+    if not module.check_mode:
+        for chunk in chunks(to_remove):
+            try:
+                client.remove_ips(account_id, chunk)
+            except SendGridError as exc:
+                raise OutcomeError(*reconcile(client, account_id, exc, removed, chunk, result)) from None
+            removed.extend(chunk)
+    else:
+        removed = to_remove
+    outcome = result(removed)
+    if module._diff:
+        outcome["diff"] = {"before": {"account_id": account_id, "ips": held},
+                           "after": {"account_id": account_id, "ips": outcome["remaining_ips"]}}
+    return outcome
+
+
+def reconcile(client, account_id, exc, removed, chunk, result):
+    """Message and result after a failed DELETE: what is known to be gone."""
+    if not getattr(exc, "maybe_processed", False):
+        done = ". Removed before that: %s" % ", ".join(removed) if removed else ""
+        return "%s%s" % (exc, done), result(removed)
+    try:
+        still_held = {item["ip"] for item in client.list_ips(account_id)}
+    except SendGridError as list_exc:
+        return ("%s. Listing the account to find out what was removed failed too: %s. Check with sendgrid.partners.ips_info; "
+                "a rerun removes only what is left." % (exc, list_exc)), result(removed)
+    gone = removed + [ip for ip in chunk if ip not in still_held]
+    left = [ip for ip in chunk if ip in still_held]
+    return ("%s. Listing the account afterwards shows %s gone%s. A rerun removes only what is left."
+            % (exc, ", ".join(gone) or "nothing", "; still held: " + ", ".join(left) if left else "")), result(gone)
+
+
+def main():
+    module = build_module(ARGUMENT_SPEC, supports_check_mode=True)
+    params = module.params
+    check_input(module, [account_id_problem(params["account_id"]),
+                         "ips must name at least one IPv4 address" if not params["ips"] else None]
+                + ipv4_problems("ips", params["ips"]))
+    run_module(module, run)
+
+
+if __name__ == "__main__":
+    main()
