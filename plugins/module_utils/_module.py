@@ -17,7 +17,6 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from ansible_collections.sendgrid.partners.plugins.module_utils._client import (
     DEFAULT_API_URL,
     HAS_REQUESTS,
-    MAX_IPS_PER_REQUEST,
     InvalidRequestError,
     SendGridClient,
     SendGridError,
@@ -112,21 +111,6 @@ def client_for(module):
     )
 
 
-def batches(count, size=MAX_IPS_PER_REQUEST):
-    """Split count into request sizes of at most size: 23 -> [10, 10, 3]."""
-    full, rest = divmod(max(count, 0), size)
-    return [size] * full + ([rest] if rest else [])
-
-
-def chunks(items, size=MAX_IPS_PER_REQUEST):
-    return [items[start:start + size] for start in range(0, len(items), size)]
-
-
-def region_ips(ips, region):
-    """The IP strings of one region, in the order listed (newest first)."""
-    return [item["ip"] for item in ips if item["region"] == region]
-
-
 def run_module(module, run):
     """Call run(module, client) -> result dict; any client error becomes a clean failure."""
     client = client_for(module)
@@ -138,13 +122,3 @@ def run_module(module, run):
         client.close()
     module.exit_json(**result)
 
-
-class OutcomeError(SendGridError):
-    """A failure after requests that may have changed the account; carries what is known."""
-
-    def __init__(self, message, result):
-        self.result = result
-        super().__init__(message)
-
-    def to_result(self):
-        return self.result

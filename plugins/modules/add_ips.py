@@ -147,17 +147,14 @@ region_ips:
   sample: ["149.72.10.5", "149.72.10.4", "149.72.3.1"]
 """
 
-from ansible_collections.sendgrid.partners.plugins.module_utils._client import SendGridError
 from ansible_collections.sendgrid.partners.plugins.module_utils._module import (
-    OutcomeError,
     account_id_problem,
-    batches,
     build_module,
     check_input,
     int_problem,
-    region_ips,
     run_module,
 )
+from ansible_collections.sendgrid.partners.plugins.module_utils._provisioning import Purchase, placeholders, region_ips
 
 ARGUMENT_SPEC = {
     "account_id": {"type": "str", "required": True},
@@ -167,109 +164,28 @@ ARGUMENT_SPEC = {
 }
 
 
-def shortfall(total, held):
-    """How many IPs to add so that held reaches total (never negative)."""
-    return max(total - held, 0)
-
-
 def ips_diff(account_id, region, before, after):
     def state(ips):
         return {"account_id": account_id, "region": region, "count": len(ips), "ips": ips}
     return {"before": state(before), "after": state(after)}
 
 
-def placeholders(count):
-    return ["(new IP %d of %d)" % (number, count) for number in range(1, count + 1)]
-
-
-class Purchase:
-    """Adds IPs batch by batch and knows, at any point, what the account holds for sure."""
-
-    def __init__(self, client, params):
-        self.client = client
-        self.account_id = params["account_id"]
-        self.region = params["region"]
-        self.count = params["count"]
-        self.total = params["total"]
-        self.added = []
-        self.before = []
-
-    def current(self):
-        return region_ips(self.client.list_ips(self.account_id), self.region)
-
-    def result(self, region_now=None):
-        result = {"changed": bool(self.added), "account_id": self.account_id, "region": self.region,
-                  "ips": list(self.added), "added": len(self.added)}
-        if self.total is not None:
-            result["region_ips"] = region_now if region_now is not None else self.holdings()
-        return result
-
-    def holdings(self):
-        """The region's IPs, newest first, as far as this task's answers tell."""
-        return self.added[::-1] + self.before
-
-    def buy(self, wanted, warn):
-        for size in batches(wanted):
-            try:
-                new_ips, answered_region = self.client.add_ips(self.account_id, self.region, size)
-            except SendGridError as exc:
-                if not getattr(exc, "maybe_processed", False):
-                    raise OutcomeError(self._stopped(exc), self.result()) from None
-                self._reconcile(exc, size, warn)
-                continue
-            if len(new_ips) != size or answered_region != self.region:
-                self.added.extend(new_ips)
-                raise OutcomeError("POST asked SendGrid for %d IP(s) in %s and it answered %d in %r: %s. They are on the "
-                                   "account now; stopping rather than trusting further answers."
-                                   % (size, self.region, len(new_ips), answered_region, ", ".join(new_ips)), self.result())
-            self.added.extend(new_ips)
-
-    def _stopped(self, exc):
-        message = str(exc)
-        if self.added:
-            message += ". Before that, this task added %d IP(s): %s" % (len(self.added), ", ".join(self.added))
-        return message
-
-    def _reconcile(self, exc, size, warn):
-        """After an unclear answer to a POST: list again, and go on only if exactly `size` IPs appeared."""
-        known = set(self.before) | set(self.added)
-        try:
-            now = self.current()
-        except SendGridError as list_exc:
-            raise OutcomeError("%s. Listing the account to find out whether the IPs were added failed too: %s. Check with "
-                               "sendgrid.partners.ips_info before running a count task again; a total task is safe to rerun."
-                               % (self._stopped(exc), list_exc), self.result()) from None
-        appeared = [ip for ip in now if ip not in known]
-        self.added.extend(reversed(appeared))  # the listing is newest first; added is oldest first
-        what = "Listing the account afterwards shows %d new IP(s) in %s (of the %d asked for in that request)%s" % (
-            len(appeared), self.region, size, ": " + ", ".join(appeared) if appeared else "")
-        if self.total is not None and len(appeared) == size:
-            warn("%s. %s: the request was carried out, going on." % (exc, what))
-            return
-        if self.total is not None:
-            advice = ("The account holds %d of the total %d. Rerun the task: with total it adds only what is still missing."
-                      % (len(now), self.total))
-        else:
-            advice = ("They are listed in 'ips'. Do not rerun this count task blindly: it would buy %d more. "
-                      "Use total to converge." % self.count)
-        raise OutcomeError("%s. %s. %s" % (exc, what, advice), self.result(now))
-
-
 def run(module, client):
     params = module.params
-    purchase = Purchase(client, params)
-    purchase.before = purchase.current()
-    wanted = params["count"] if params["count"] is not None else shortfall(params["total"], len(purchase.before))
+    account_id, region = params["account_id"], params["region"]
+    before = region_ips(client.list_ips(account_id), region)
+    purchase = Purchase(client, account_id, region, before, count=params["count"], total=params["total"])
+    wanted = purchase.wanted()
     if module.check_mode or wanted == 0:
-        result = purchase.result(purchase.before)
+        result = purchase.result(before)
         result.update(changed=wanted > 0, added=wanted)
-        after = placeholders(wanted) + purchase.before
+        after = placeholders(wanted) + before
     else:
-        purchase.buy(wanted, module.warn)
+        purchase.buy(module.warn)
         result = purchase.result()
         after = purchase.holdings()
     if module._diff:
-        result["diff"] = ips_diff(purchase.account_id, purchase.region, purchase.before, after)
+        result["diff"] = ips_diff(account_id, region, before, after)
     return result
 
 

@@ -114,16 +114,14 @@ not_found:
   sample: ["149.72.99.9"]
 """
 
-from ansible_collections.sendgrid.partners.plugins.module_utils._client import SendGridError, ipv4_or_none
 from ansible_collections.sendgrid.partners.plugins.module_utils._module import (
-    OutcomeError,
     account_id_problem,
     build_module,
     check_input,
-    chunks,
     ipv4_problems,
     run_module,
 )
+from ansible_collections.sendgrid.partners.plugins.module_utils._provisioning import OutcomeError, Removal
 
 ARGUMENT_SPEC = {
     "account_id": {"type": "str", "required": True},
@@ -132,60 +130,24 @@ ARGUMENT_SPEC = {
 }
 
 
-def split_request(requested, held):
-    """(to_remove, not_found): the requested IPs the account holds, and those it does not, each once."""
-    unique = list(dict.fromkeys(ipv4_or_none(ip) for ip in requested))
-    held = set(held)
-    return [ip for ip in unique if ip in held], [ip for ip in unique if ip not in held]
-
-
 def run(module, client):
     params = module.params
     account_id = params["account_id"]
-    held = [item["ip"] for item in client.list_ips(account_id)]
-    to_remove, not_found = split_request(params["ips"], held)
-
-    def result(removed):
-        gone = set(removed)
-        return {"changed": bool(removed), "account_id": account_id, "removed": removed,
-                "remaining_ips": [ip for ip in held if ip not in gone], "not_found": not_found}
-
-    if not_found:
-        message = "account %s does not hold %s" % (account_id, ", ".join(not_found))
+    removal = Removal(client, account_id, [item["ip"] for item in client.list_ips(account_id)], params["ips"])
+    if removal.not_found:
+        message = "account %s does not hold %s" % (account_id, ", ".join(removal.not_found))
         if params["fail_on_missing"]:
-            raise OutcomeError("%s; nothing was removed (fail_on_missing is set)" % message, result([]))
+            raise OutcomeError("%s; nothing was removed (fail_on_missing is set)" % message, removal.result())
         module.warn("%s; left alone" % message)
-    removed = []
-    if not module.check_mode:
-        for chunk in chunks(to_remove):
-            try:
-                client.remove_ips(account_id, chunk)
-            except SendGridError as exc:
-                raise OutcomeError(*reconcile(client, account_id, exc, removed, chunk, result)) from None
-            removed.extend(chunk)
+    if module.check_mode:
+        result = removal.result(removal.to_remove)
     else:
-        removed = to_remove
-    outcome = result(removed)
+        removal.remove()
+        result = removal.result()
     if module._diff:
-        outcome["diff"] = {"before": {"account_id": account_id, "ips": held},
-                           "after": {"account_id": account_id, "ips": outcome["remaining_ips"]}}
-    return outcome
-
-
-def reconcile(client, account_id, exc, removed, chunk, result):
-    """Message and result after a failed DELETE: what is known to be gone."""
-    if not getattr(exc, "maybe_processed", False):
-        done = ". Removed before that: %s" % ", ".join(removed) if removed else ""
-        return "%s%s" % (exc, done), result(removed)
-    try:
-        still_held = {item["ip"] for item in client.list_ips(account_id)}
-    except SendGridError as list_exc:
-        return ("%s. Listing the account to find out what was removed failed too: %s. Check with sendgrid.partners.ips_info; "
-                "a rerun removes only what is left." % (exc, list_exc)), result(removed)
-    gone = removed + [ip for ip in chunk if ip not in still_held]
-    left = [ip for ip in chunk if ip in still_held]
-    return ("%s. Listing the account afterwards shows %s gone%s. A rerun removes only what is left."
-            % (exc, ", ".join(gone) or "nothing", "; still held: " + ", ".join(left) if left else "")), result(gone)
+        result["diff"] = {"before": {"account_id": account_id, "ips": removal.held},
+                          "after": {"account_id": account_id, "ips": result["remaining_ips"]}}
+    return result
 
 
 def main():

@@ -8,25 +8,25 @@ import pytest
 
 from ansible_collections.sendgrid.partners.plugins.module_utils import _client as client
 from ansible_collections.sendgrid.partners.plugins.module_utils import _module as common
-from ansible_collections.sendgrid.partners.plugins.modules import add_ips, remove_ips
+from ansible_collections.sendgrid.partners.plugins.module_utils import _provisioning as provisioning
 
 
 @pytest.mark.parametrize("count, expected", [
     (0, []), (1, [1]), (10, [10]), (11, [10, 1]), (23, [10, 10, 3]), (30, [10, 10, 10]), (-2, []),
 ])
 def test_batches_never_exceed_ten(count, expected):
-    assert common.batches(count) == expected
+    assert provisioning.batches(count) == expected
 
 
 def test_chunks_split_lists_by_ten():
     ips = ["10.0.0.%d" % n for n in range(23)]
-    assert [len(chunk) for chunk in common.chunks(ips)] == [10, 10, 3]
-    assert sum(common.chunks(ips), []) == ips
+    assert [len(chunk) for chunk in provisioning.chunks(ips)] == [10, 10, 3]
+    assert sum(provisioning.chunks(ips), []) == ips
 
 
 @pytest.mark.parametrize("total, held, expected", [(3, 0, 3), (3, 2, 1), (3, 3, 0), (3, 7, 0), (25, 4, 21)])
 def test_shortfall(total, held, expected):
-    assert add_ips.shortfall(total, held) == expected
+    assert provisioning.shortfall(total, held) == expected
 
 
 @pytest.mark.parametrize("header, attempt, expected", [
@@ -126,7 +126,7 @@ def test_connection_problems_name_option_and_value(overrides, fragment):
 
 
 def test_split_request_dedupes_and_keeps_order():
-    to_remove, not_found = remove_ips.split_request(
+    to_remove, not_found = provisioning.split_request(
         ["1.1.1.3", "1.1.1.1", "1.1.1.3", "9.9.9.9"], ["1.1.1.1", "1.1.1.2", "1.1.1.3"])
     assert to_remove == ["1.1.1.3", "1.1.1.1"]
     assert not_found == ["9.9.9.9"]
@@ -134,9 +134,9 @@ def test_split_request_dedupes_and_keeps_order():
 
 def test_region_ips_keeps_listing_order():
     listing = [{"ip": "1.1.1.3", "region": "us"}, {"ip": "1.1.1.2", "region": "eu"}, {"ip": "1.1.1.1", "region": "us"}]
-    assert common.region_ips(listing, "us") == ["1.1.1.3", "1.1.1.1"]
-    assert common.region_ips(listing, "eu") == ["1.1.1.2"]
+    assert provisioning.region_ips(listing, "us") == ["1.1.1.3", "1.1.1.1"]
+    assert provisioning.region_ips(listing, "eu") == ["1.1.1.2"]
 
 
 def test_placeholders_are_numbered():
-    assert add_ips.placeholders(2) == ["(new IP 1 of 2)", "(new IP 2 of 2)"]
+    assert provisioning.placeholders(2) == ["(new IP 1 of 2)", "(new IP 2 of 2)"]
