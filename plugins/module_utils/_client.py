@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import threading
 import time
 from urllib.parse import quote
 
@@ -179,17 +180,35 @@ def _never_reached_server(exc):
     return False
 
 
+class RateLimitGate:
+    """Shared by the clients of concurrent workers: once one is rate limited, all wait until the reset."""
+
+    def __init__(self, clock=time.time):
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.open_at = 0.0
+
+    def close_for(self, seconds):
+        with self.lock:
+            self.open_at = max(self.open_at, self.clock() + seconds)
+
+    def wait_time(self):
+        with self.lock:
+            return max(self.open_at - self.clock(), 0.0)
+
+
 class SendGridClient:
     """One requests.Session against the SendGrid v3 API."""
 
     def __init__(self, api_key, api_url=DEFAULT_API_URL, timeout=30.0, validate_certs=True, ca_path=None,
-                 max_retries=3, warn=None, sleep=time.sleep, clock=time.time):
+                 max_retries=3, warn=None, sleep=time.sleep, clock=time.time, gate=None):
         self.base_url = api_url.rstrip("/")
         self.timeout = timeout
         self.max_retries = max_retries
         self.warn = warn or (lambda message: None)
         self.sleep = sleep
         self.clock = clock
+        self.gate = gate or RateLimitGate(clock)
         self.session = requests.Session()
         self.session.headers.update({
             "Authorization": "Bearer %s" % api_key,
@@ -205,6 +224,9 @@ class SendGridClient:
         """Send one request; repeat it only while it provably was not processed."""
         retry = 0
         while True:
+            pause = self.gate.wait_time()
+            if pause:
+                self.sleep(with_jitter(pause))  # jitter spreads the workers that waited on the same reset
             try:
                 response = self.session.request(method, self.base_url + path, params=params, json=body, timeout=self.timeout)
             except SSLError as exc:
@@ -227,9 +249,9 @@ class SendGridClient:
                 raise TransportError(method, path, description, maybe_processed=True) from None
             if response.status_code == 429 and retry < self.max_retries:
                 retry += 1
-                wait = with_jitter(rate_limit_wait(response.headers.get("X-RateLimit-Reset"), self.clock(), retry - 1))
-                self.warn("%s %s was rate limited (HTTP 429); retry %d of %d in %.1f s" % (method, path, retry, self.max_retries, wait))
-                self.sleep(wait)
+                wait = rate_limit_wait(response.headers.get("X-RateLimit-Reset"), self.clock(), retry - 1)
+                self.warn("%s %s was rate limited (HTTP 429); retry %d of %d after %.1f s" % (method, path, retry, self.max_retries, wait))
+                self.gate.close_for(wait)
                 continue
             if response.status_code != expected:
                 raise api_error(method, path, response)

@@ -95,8 +95,11 @@ def check_input(module, problems):
         module.fail_json(msg="; ".join(problems))
 
 
-def client_for(module):
-    """The API client for a module whose input has been checked; fails cleanly without requests."""
+def client_for(module, gate=None):
+    """The API client for a module whose input has been checked; fails cleanly without requests.
+
+    gate: a RateLimitGate shared by the clients of concurrent workers.
+    """
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"))
     params = module.params
@@ -108,6 +111,7 @@ def client_for(module):
         ca_path=params["ca_path"],
         max_retries=params["max_retries"],
         warn=module.warn,
+        gate=gate,
     )
 
 

@@ -175,8 +175,8 @@ class Removal:
             raise OutcomeError("%s%s. Listing the account to find out what was removed failed too: %s. Check with "
                                "sendgrid.partners.ips_info; a rerun removes only what is left." % (exc, done, list_exc),
                                self.result()) from None
-        gone = self.removed + [ip for ip in chunk if ip not in still_held]
+        self.removed.extend(ip for ip in chunk if ip not in still_held)
         left = [ip for ip in chunk if ip in still_held]
         raise OutcomeError("%s. Listing the account afterwards shows %s gone%s. A rerun removes only what is left."
-                           % (exc, ", ".join(gone) or "nothing", "; still held: " + ", ".join(left) if left else ""),
-                           self.result(gone)) from None
+                           % (exc, ", ".join(self.removed) or "nothing", "; still held: " + ", ".join(left) if left else ""),
+                           self.result()) from None

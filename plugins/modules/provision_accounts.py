@@ -1,0 +1,248 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sendgrid.partners contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: provision_accounts
+short_description: Plan and give many SendGrid customer accounts their dedicated IPs in one step
+version_added: 0.1.0
+description:
+  - Brings many customer accounts of a Twilio SendGrid reseller to the IPs they should hold, in one task, with
+    O(concurrency) API calls at a time. This is what the role M(sendgrid.partners.provision_ips) runs once per play;
+    it also works on its own.
+  - "It works in three phases: it checks every customer's entries, lists every account once and plans what to add
+    and remove (RV(plan)); it refuses the whole run, buying nothing for anyone, when the plan adds more than
+    O(max_new_ips) IPs; then it carries out each customer's plan."
+  - Each customer succeeds or fails on its own. A failed customer is reported in RV(customers) with its message;
+    the task itself fails only when the whole run is refused (the spend cap) or its own options are wrong.
+  - Each entry follows the same rules as M(sendgrid.partners.add_ips) (O(customers[].ips[].total),
+    O(customers[].ips[].count)) and M(sendgrid.partners.remove_ips) (O(customers[].ips[].state=absent)),
+    including what happens after an unclear answer.
+author:
+  - sendgrid.partners contributors
+options:
+  customers:
+    description:
+      - The customers, keyed by a name (the role uses the inventory host name). Each value is a dict with
+        C(account_id), the customer's SendGrid account ID, and C(ips), the list of what the account should hold,
+        applied in order.
+      - Each entry of C(ips) is one of C({region, total}) (at least that many IPs in the region, see
+        M(sendgrid.partners.add_ips)), C({region, count}) (buy that many now, on every run) or
+        C({state: absent, ips: [...]}) (remove those IPs, see M(sendgrid.partners.remove_ips); C(region) optional).
+        At most one C(total) or C(count) entry per region.
+      - A customer whose entries are wrong fails before any request; the others go on.
+      - Two customers with the same account ID both fail before any request, since each would buy its shortfall.
+    type: dict
+    required: true
+  concurrency:
+    description:
+      - How many API calls run at once. A rate limit (HTTP 429) met by one call pauses all of them until
+        C(X-RateLimit-Reset).
+    type: int
+    default: 10
+  max_new_ips:
+    description:
+      - The most IPs this run may buy, over all customers. When the plan adds more, nothing is bought for anyone and
+        the task fails with the plan's largest additions.
+      - Unset means no cap.
+    type: int
+extends_documentation_fragment:
+  - sendgrid.partners.connection
+  - sendgrid.partners.connection.attributes
+attributes:
+  check_mode:
+    support: full
+    description: Lists every account (safe GETs), returns the exact plan, and sends no POST or DELETE.
+  diff_mode:
+    support: full
+    description: Shows, for each customer that changes, its IPs per region before and after.
+seealso:
+  - module: sendgrid.partners.add_ips
+  - module: sendgrid.partners.remove_ips
+  - role: sendgrid.partners.provision_ips
+"""
+
+EXAMPLES = r"""
+- name: Give three customers their IPs, at most 20 new IPs in this run
+  sendgrid.partners.provision_accounts:
+    customers:
+      acme:
+        account_id: sg1a2bcd3ef4ab5c67d8efab91c01de2fa
+        ips:
+          - {region: us, total: 2}
+          - {region: eu, total: 1}
+      globex:
+        account_id: sg2b3cde4fa5bc6d78e9fabc02d12ef3ab
+        ips:
+          - {region: us, total: 1}
+      initech:
+        account_id: sg3c4def5ab6cd7e89fabcd13e23fa4bc
+        ips:
+          - {state: absent, ips: [149.72.10.4]}
+    concurrency: 20
+    max_new_ips: 20
+  register: onboarding
+  delegate_to: localhost
+
+- name: Show the plan
+  ansible.builtin.debug:
+    msg: "{{ onboarding.plan.summary }}"
+"""
+
+RETURN = r"""
+plan:
+  description: What the run found to do, worked out before any POST or DELETE.
+  returned: always
+  type: dict
+  contains:
+    customers:
+      description: How many customers were given.
+      type: int
+      returned: always
+    customers_failed:
+      description: How many customers failed before any change (wrong entries, listing failed).
+      type: int
+      returned: always
+    customers_to_change:
+      description: How many customers get IPs added or removed.
+      type: int
+      returned: always
+    add:
+      description: How many IPs would be added, per region.
+      type: dict
+      returned: always
+      sample: {"us": 12, "eu": 3}
+    add_total:
+      description: How many IPs would be added in all.
+      type: int
+      returned: always
+    remove_total:
+      description: How many IPs would be removed in all.
+      type: int
+      returned: always
+    largest:
+      description: The customers with the largest additions, largest first (at most 10).
+      type: list
+      elements: dict
+      returned: always
+      sample: [{"name": "acme", "account_id": "sg1a2bcd3ef4ab5c67d8efab91c01de2fa", "add": 3, "regions": {"us": 2, "eu": 1}}]
+    summary:
+      description: The plan in a few lines for people.
+      type: list
+      elements: str
+      returned: always
+customers:
+  description: Each customer's outcome, by name.
+  returned: always
+  type: dict
+  sample:
+    acme:
+      account_id: sg1a2bcd3ef4ab5c67d8efab91c01de2fa
+      changed: true
+      failed: false
+      ips: {"us": ["149.72.10.5", "149.72.10.4"], "eu": ["159.183.2.7"]}
+      added: {"us": ["149.72.10.5"], "eu": ["159.183.2.7"]}
+      removed: []
+      not_found: []
+      planned: {"add": {"us": 1, "eu": 1}, "remove": []}
+      warnings: []
+  contains:
+    account_id:
+      description: The account ID.
+      type: str
+      returned: always
+    changed:
+      description: Whether the account changed (in check mode, would change).
+      type: bool
+      returned: always
+    failed:
+      description: Whether this customer failed.
+      type: bool
+      returned: always
+    msg:
+      description: Why this customer failed, and what is known about its account.
+      type: str
+      returned: when failed
+    ips:
+      description: Every IP the account holds in each region its entries name, newest first (in check mode, today's).
+      type: dict
+      returned: always
+    added:
+      description: The IPs added by this run, per region.
+      type: dict
+      returned: always
+    removed:
+      description: The IPs removed by this run.
+      type: list
+      elements: str
+      returned: always
+    not_found:
+      description: IPs to remove that the account did not hold.
+      type: list
+      elements: str
+      returned: always
+    planned:
+      description: What the plan was for this customer, C(add) per region and C(remove).
+      type: dict
+      returned: always
+    warnings:
+      description: Warnings met while applying, such as an unclear answer that turned out carried out.
+      type: list
+      elements: str
+      returned: always
+failed_customers:
+  description: The names of the customers that failed.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible_collections.sendgrid.partners.plugins.module_utils._bulk import run_all
+from ansible_collections.sendgrid.partners.plugins.module_utils._client import RateLimitGate
+from ansible_collections.sendgrid.partners.plugins.module_utils._module import build_module, check_input, client_for, int_problem
+
+ARGUMENT_SPEC = {
+    "customers": {"type": "dict", "required": True},
+    "concurrency": {"type": "int", "default": 10},
+    "max_new_ips": {"type": "int"},
+}
+
+
+def main():
+    module = build_module(ARGUMENT_SPEC, supports_check_mode=True)
+    params = module.params
+    check_input(module, [int_problem("concurrency", params["concurrency"], 1, 100), int_problem("max_new_ips", params["max_new_ips"], 0)])
+    clients = [client_for(module)]  # fails cleanly here, not in a worker, when requests is missing
+    gate = RateLimitGate()  # one 429 pauses every worker
+
+    def make_client():
+        client = client_for(module, gate)
+        clients.append(client)
+        return client
+
+    try:
+        runs, plan, cap_message = run_all(params["customers"], make_client, params["concurrency"],
+                                          apply=not module.check_mode, max_new_ips=params["max_new_ips"])
+    finally:
+        for client in clients:
+            client.close()
+    customers = {run.name: run.outcome(module.check_mode) for run in runs}
+    result = {
+        "changed": any(outcome["changed"] for outcome in customers.values()),
+        "plan": plan,
+        "customers": customers,
+        "failed_customers": [run.name for run in runs if run.failed],
+    }
+    if module._diff:
+        diffs = [(run.name, run.diff(module.check_mode)) for run in runs if customers[run.name]["changed"]]
+        result["diff"] = {"before": {name: diff[0] for name, diff in diffs}, "after": {name: diff[1] for name, diff in diffs}}
+    if cap_message:
+        module.fail_json(msg=cap_message, **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
