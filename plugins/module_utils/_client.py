@@ -37,6 +37,7 @@ MAX_IPS_PER_REQUEST = 10
 PAGE_LIMIT = 5000
 MAX_PAGES = 1000
 MAX_RATE_LIMIT_WAIT = 60.0
+MAX_BODY_BYTES = 16 * 1048576
 EPOCH_THRESHOLD = 1000000000  # an X-RateLimit-Reset above this is a Unix time, below it seconds
 
 HINTS = {
@@ -228,7 +229,8 @@ class SendGridClient:
             if pause:
                 self.sleep(with_jitter(pause))  # jitter spreads the workers that waited on the same reset
             try:
-                response = self.session.request(method, self.base_url + path, params=params, json=body, timeout=self.timeout)
+                response = self.session.request(method, self.base_url + path, params=params, json=body, timeout=self.timeout, stream=True)
+                _read_bounded(response, method, path)
             except SSLError as exc:
                 raise TransportError(method, path, "TLS failed (%s). Set ca_path to your CA bundle, or validate_certs: false for a test server" % exc,
                                      maybe_processed=False) from None
@@ -269,16 +271,19 @@ class SendGridClient:
             page = data.get("result")
             if not isinstance(page, list):
                 raise ResponseError("GET %s answered without a 'result' list" % path)
+            known_before = len(ips)
             for item in page:
                 ip = ipv4_or_none(item.get("ip")) if isinstance(item, dict) else None
                 if ip is None or item.get("region") not in REGIONS:
-                    raise ResponseError("GET %s answered an entry that is not {ip: IPv4, region: eu|us}: %r" % (path, item))
+                    raise ResponseError("GET %s answered an entry that is not {ip: IPv4, region: eu|us}: %.200r" % (path, item))
                 if ip not in seen:
                     seen.add(ip)
                     ips.append({"ip": ip, "region": item["region"]})
-            last = (data.get("pages") or {}).get("last") if isinstance(data.get("pages"), dict) else None
+            last = data["pages"].get("last") if isinstance(data.get("pages"), dict) else None
             if len(page) < PAGE_LIMIT or not last or last == offset:
                 return ips
+            if len(ips) == known_before:
+                raise ResponseError("GET %s answered a full page of IPs already seen (offset %s); refusing to loop" % (path, offset))
             offset = last
         raise ResponseError("GET %s did not end after %d pages of %d IPs; refusing to read further" % (path, MAX_PAGES, PAGE_LIMIT))
 
@@ -295,6 +300,18 @@ class SendGridClient:
         """DELETE at most MAX_IPS_PER_REQUEST IPs in one request."""
         path = account_path(account_id)
         self.request("DELETE", path, body={"ips": list(ips)}, expected=204)
+
+
+def _read_bounded(response, method, path):
+    """Read the body, refusing one larger than MAX_BODY_BYTES (a page of 5,000 IPs is about 250 kB)."""
+    body = bytearray()
+    for block in response.iter_content(65536):
+        body.extend(block)
+        if len(body) > MAX_BODY_BYTES:
+            response.close()
+            raise ResponseError("%s %s answered HTTP %s with a body above %d MiB; refusing to read it"
+                                % (method, path, response.status_code, MAX_BODY_BYTES // 1048576))
+    response._content = bytes(body)  # what requests itself sets once it has read a streamed body
 
 
 def _short(exc):

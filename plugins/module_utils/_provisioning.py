@@ -131,9 +131,12 @@ class Purchase:
         if self.total is not None:
             advice = ("The account holds %d of the total %d. Rerun: with total only what is still missing is added."
                       % (len(now), self.total))
-        else:
+        elif appeared:
             advice = ("They are listed in 'ips'. Do not rerun this count task blindly: it would buy %d more. "
                       "Use total to converge." % self.count)
+        else:
+            advice = ("So it was most likely not carried out; check with sendgrid.partners.ips_info before running this "
+                      "count task again, or use total to converge.")
         raise OutcomeError("%s. %s. %s" % (exc, what, advice), self.result(now))
 
 
