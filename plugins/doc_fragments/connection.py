@@ -48,10 +48,10 @@ options:
     default: 3
 notes:
   - All modules of this collection are in the action group C(sendgrid.partners.partners), so
-    O(api_key) and O(api_url) can be set once for a play with
-    C(module_defaults: {group/sendgrid.partners.partners: {...}}).
+    O(api_key) and O(api_url) can be set once for a play with C(module_defaults) and
+    C(group/sendgrid.partners.partners).
 requirements:
-  - requests >= 2.25 on the host that runs the module (normally the controller, with C(delegate_to: localhost)).
+  - requests >= 2.25 on the host that runs the module (normally the controller, with C(delegate_to=localhost)).
 """
 
     ATTRIBUTES = r"""

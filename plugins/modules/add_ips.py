@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - Adds dedicated IPs to one customer account of a Twilio SendGrid reseller, in one region,
     through C(POST /v3/partners/accounts/{accountID}/ips).
-  - With O(total) the task is idempotent: it lists the account's IPs and adds only the shortfall.
+  - With O(total) the task is idempotent, it lists the account's IPs and adds only the shortfall.
     With O(count) it adds that many IPs on every run.
   - Every dedicated IP is billed. The module never sends the same POST twice; see the notes for what
     happens when SendGrid's answer is lost.
@@ -34,7 +34,7 @@ options:
   count:
     description:
       - Add exactly this many new IPs now, from 1 to 10.
-      - B(Not idempotent): every run buys O(count) more IPs. Prefer O(total).
+      - B(Not idempotent), every run buys O(count) more IPs. Prefer O(total).
       - Mutually exclusive with O(total).
     type: int
   total:
@@ -57,7 +57,7 @@ attributes:
 notes:
   - "When a POST ends without a clear answer (a timeout, a dropped connection or an HTTP 5xx), SendGrid may or may
     not have added the IPs. The module never repeats that POST. It lists the account again and compares with the
-    list it took before:"
+    list it took before."
   - With O(total), if exactly the asked IPs appeared, the task goes on (with a warning); otherwise it fails with what
     it found, and a rerun adds only what is still missing, so the account never ends with more than O(total) IPs
     from this task.

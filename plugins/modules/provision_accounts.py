@@ -31,7 +31,7 @@ options:
         applied in order.
       - Each entry of C(ips) is one of C({region, total}) (at least that many IPs in the region, see
         M(sendgrid.partners.add_ips)), C({region, count}) (buy that many now, on every run) or
-        C({state: absent, ips: [...]}) (remove those IPs, see M(sendgrid.partners.remove_ips); C(region) optional).
+        C({state=absent, ips=[...]}) (remove those IPs, see M(sendgrid.partners.remove_ips); C(region) optional).
         At most one C(total) or C(count) entry per region.
       - A customer whose entries are wrong fails before any request; the others go on.
       - Two customers with the same account ID both fail before any request, since each would buy its shortfall.

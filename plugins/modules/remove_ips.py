@@ -13,9 +13,9 @@ description:
   - Removes the named dedicated IPs from one customer account of a Twilio SendGrid reseller, through
     C(DELETE /v3/partners/accounts/{accountID}/ips), in requests of at most 10 IPs.
   - B(The customer's mail stops on those IPs at once.) Run with C(--check --diff) first and read the plan.
-  - Idempotent: it lists the account first and removes only the named IPs the account holds. IPs it does not hold
+  - Idempotent. It lists the account first and removes only the named IPs the account holds. IPs it does not hold
     are reported in RV(not_found) and as a warning, not as an error, unless O(fail_on_missing) is set.
-  - There is no way to say "keep N IPs": the IPs to remove must be named, because SendGrid would stop mail on
+  - There is no way to say "keep N IPs". The IPs to remove must be named, because SendGrid would stop mail on
     whichever IP was picked.
 author:
   - sendgrid.partners contributors
