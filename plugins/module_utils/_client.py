@@ -16,6 +16,7 @@ It knows nothing of Ansible, so modules and action plugins can share it. Its rul
 from __future__ import annotations
 
 import ipaddress
+import math
 import random
 import threading
 import time
@@ -145,7 +146,7 @@ def rate_limit_wait(reset_header, now, attempt):
         reset = float(reset_header)
     except (TypeError, ValueError):
         reset = None
-    if reset is None or reset != reset:  # missing, unparsable or NaN
+    if reset is None or math.isnan(reset):
         wait = 2.0 ** attempt
     elif reset > EPOCH_THRESHOLD:
         wait = reset - now

@@ -125,4 +125,3 @@ def run_module(module, run):
     finally:
         client.close()
     module.exit_json(**result)
-

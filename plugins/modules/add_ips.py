@@ -17,7 +17,7 @@ description:
   - Every dedicated IP is billed. The module never sends the same POST twice; see the notes for what
     happens when SendGrid's answer is lost.
 author:
-  - sendgrid.partners contributors
+  - sendgrid.partners maintainers (@sendgrid-partners)
 options:
   account_id:
     description:

@@ -14,7 +14,7 @@ description:
     C(GET /v3/partners/accounts/{accountID}/ips).
   - Read-only; runs the same in check mode.
 author:
-  - sendgrid.partners contributors
+  - sendgrid.partners maintainers (@sendgrid-partners)
 options:
   account_id:
     description:

@@ -11,18 +11,17 @@ short_description: Plan and give many SendGrid customer accounts their dedicated
 version_added: 0.1.0
 description:
   - Brings many customer accounts of a Twilio SendGrid reseller to the IPs they should hold, in one task, with
-    O(concurrency) API calls at a time. This is what the role M(sendgrid.partners.provision_ips) runs once per play;
+    O(concurrency) API calls at a time. This is what the role C(sendgrid.partners.provision_ips) runs once per play;
     it also works on its own.
   - "It works in three phases: it checks every customer's entries, lists every account once and plans what to add
     and remove (RV(plan)); it refuses the whole run, buying nothing for anyone, when the plan adds more than
     O(max_new_ips) IPs; then it carries out each customer's plan."
   - Each customer succeeds or fails on its own. A failed customer is reported in RV(customers) with its message;
     the task itself fails only when the whole run is refused (the spend cap) or its own options are wrong.
-  - Each entry follows the same rules as M(sendgrid.partners.add_ips) (O(customers[].ips[].total),
-    O(customers[].ips[].count)) and M(sendgrid.partners.remove_ips) (O(customers[].ips[].state=absent)),
-    including what happens after an unclear answer.
+  - Each entry follows the same rules as M(sendgrid.partners.add_ips) (C(total), C(count)) and
+    M(sendgrid.partners.remove_ips) (C(state=absent)), including what happens after an unclear answer.
 author:
-  - sendgrid.partners contributors
+  - sendgrid.partners maintainers (@sendgrid-partners)
 options:
   customers:
     description:
@@ -62,7 +61,6 @@ attributes:
 seealso:
   - module: sendgrid.partners.add_ips
   - module: sendgrid.partners.remove_ips
-  - role: sendgrid.partners.provision_ips
 """
 
 EXAMPLES = r"""

@@ -18,7 +18,7 @@ description:
   - There is no way to say "keep N IPs". The IPs to remove must be named, because SendGrid would stop mail on
     whichever IP was picked.
 author:
-  - sendgrid.partners contributors
+  - sendgrid.partners maintainers (@sendgrid-partners)
 options:
   account_id:
     description:

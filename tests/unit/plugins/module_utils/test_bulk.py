@@ -71,7 +71,7 @@ def test_plan_then_apply_brings_every_account_to_its_total():
     assert [item["name"] for item in plan["largest"]] == ["c2", "c1"]
     assert plan["summary"][0] == "Plan for 3 customers: 2 to change, 0 failed before any change; add 15 IPs (us 14, eu 1), remove 0 IPs."
     assert sorted(count for method, count in api.posts()) == ["a1", "a1", "a2", "a2"]
-    assert len([ip for ip in api.accounts["a2"]]) == 12
+    assert len(api.accounts["a2"]) == 12
     assert len(outcome["c1"]["ips"]["us"]) == 3 and outcome["c1"]["ips"]["us"][-1] == "1.1.1.1"
     assert outcome["c3"] == dict(outcome["c3"], changed=False, added={}, ips={"us": ["3.3.3.1", "3.3.3.2", "3.3.3.3"]})
 
