@@ -1,0 +1,745 @@
+"""SendGrid Partners IP Provisioning API simulator (standard library only).
+
+Serves the three operations of tsg_ip_provisioning_v3.yaml on
+/v3/partners/accounts/{accountID}/ips, plus a control API under /_sim/ that tests
+use to seed accounts, read the request log and inject faults. See README.md.
+
+    python tests/simulator/server.py --port 0 --port-file PATH --api-key KEY
+"""
+
+import argparse
+import hmac
+import http
+import ipaddress
+import json
+import math
+import os
+import re
+import signal
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, unquote
+
+try:
+    import yaml
+except ImportError:  # PyYAML is optional: seed files must then be JSON
+    yaml = None
+
+REGIONS = ("eu", "us")
+# Generated IPs come from public-looking /8s, one per region, skipping .0 and .255 hosts.
+REGION_NETWORKS = {"us": ipaddress.IPv4Address("174.0.0.0"), "eu": ipaddress.IPv4Address("185.0.0.0")}
+MAX_LIMIT = 5000
+DEFAULT_LIMIT = 10
+MAX_IPS_PER_REQUEST = 10
+RATE_LIMIT = 600  # advertised X-RateLimit-Limit per window; never enforced (use a rate_limit fault)
+RATE_WINDOW_SECONDS = 60
+API_PATH = re.compile(r"^/v3/partners/accounts/([^/]+)/ips$")
+CONTROL_PREFIX = "/_sim"
+STATE_FORMAT_VERSION = 1
+
+# Messages of the spec's examples; any other status falls back to its HTTP reason phrase.
+DEFAULT_ERROR_MESSAGES = {
+    401: "Failed to authenticate user",
+    403: "The authenticated user is not authorized to perform this request",
+    404: "Account not found",
+    500: "Something went wrong",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Endpoint request timed out",
+}
+FAULT_ACTIONS = ("rate_limit", "error", "drop", "slow")
+COMMITTABLE_ACTIONS = ("error", "drop", "slow")  # rate_limit is never processed
+FAULT_MATCH_KEYS = ("method", "account_id")
+HTML_ERROR_PAGE = ("<html>\r\n<head><title>{0} {1}</title></head>\r\n"
+                   "<body>\r\n<center><h1>{0} {1}</h1></center>\r\n</body>\r\n</html>\r\n")  # like nginx
+
+
+# --------------------------------------------------------------------------- answers
+
+
+class Reply:
+    """One HTTP answer: status, headers and an optional body."""
+
+    def __init__(self, status, body=None, content_type=None, headers=None):
+        self.status = status
+        self.body = body
+        self.headers = dict(headers or {})
+        if content_type:
+            self.headers["Content-Type"] = content_type
+
+
+def json_reply(status, document, headers=None):
+    return Reply(status, json.dumps(document).encode("utf-8"), "application/json", headers)
+
+
+def error_id_for(status):
+    """SendGrid-style error id: 400 -> 10-40000, 504 -> 10-50400."""
+    return "10-%d" % (status * 100)
+
+
+def reason_phrase(status):
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:  # a status Python does not name, e.g. 599
+        return "Error"
+
+
+def default_error_message(status):
+    return DEFAULT_ERROR_MESSAGES.get(status) or reason_phrase(status)
+
+
+def error_reply(status, message=None, field="", headers=None):
+    error = {"message": message or default_error_message(status), "field": field, "error_id": error_id_for(status)}
+    return json_reply(status, {"errors": [error]}, headers)
+
+
+class ApiError(Exception):
+    """A request the simulator refuses; becomes a SendGrid error body."""
+
+    def __init__(self, status, message=None, field=""):
+        super().__init__(message or default_error_message(status))
+        self.status = status
+        self.field = field
+
+    def reply(self):
+        return error_reply(self.status, str(self), self.field)
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def is_ipv4(value):
+    if not isinstance(value, str):
+        return False
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def is_strict_int(value):
+    """True for JSON integers only: not bool, not float, not string."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def parse_json_body(raw):
+    """The request body as JSON (None when empty); ApiError 400 when malformed."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ApiError(400, "Request body is not valid JSON: %s" % exc) from None
+
+
+def parse_accounts_spec(spec, origin):
+    """Check an `accounts` mapping of a seed file or control call.
+
+    Shape: {"<id>": {"ips": [{"ip", "region"}, ...] newest first, "generate": {"us": n, "eu": n}}}
+    (`ips` and `generate` optional; null means an account with no IPs). ValueError when wrong.
+    """
+    if not isinstance(spec, dict):
+        raise ValueError("%s: 'accounts' must be a mapping of account id to account" % origin)
+    accounts = {}
+    for account_id, account in spec.items():
+        where = "%s: account %r" % (origin, account_id)
+        if not isinstance(account_id, str) or not account_id:
+            raise ValueError("%s: account ids must be non-empty strings" % where)
+        account = account if account is not None else {}
+        if not isinstance(account, dict) or set(account) - {"ips", "generate"}:
+            raise ValueError("%s must be a mapping with optional keys 'ips' and 'generate'" % where)
+        ips = account.get("ips") or []
+        if not isinstance(ips, list):
+            raise ValueError("%s: 'ips' must be a list" % where)
+        for entry in ips:
+            if not (isinstance(entry, dict) and is_ipv4(entry.get("ip")) and entry.get("region") in REGIONS):
+                raise ValueError("%s: each of 'ips' must be {ip: <IPv4>, region: eu|us}, got %r" % (where, entry))
+        generate = account.get("generate") or {}
+        if not isinstance(generate, dict) or not all(
+                region in REGIONS and is_strict_int(count) and count >= 0 for region, count in generate.items()):
+            raise ValueError("%s: 'generate' must map eu/us to a count >= 0" % where)
+        accounts[account_id] = {"ips": [{"ip": e["ip"], "region": e["region"]} for e in ips], "generate": generate}
+    return accounts
+
+
+def parse_faults(faults):
+    """Check a list of fault definitions; returns normalised copies. ValueError when wrong."""
+    if not isinstance(faults, list):
+        raise ValueError("'faults' must be a list")
+    checked = []
+    for fault in faults:
+        if not isinstance(fault, dict) or fault.get("action") not in FAULT_ACTIONS:
+            raise ValueError("each fault needs an 'action' among %s, got %r" % (", ".join(FAULT_ACTIONS), fault))
+        fault = dict(fault)
+        match = fault.get("match") or {}
+        if not isinstance(match, dict) or set(match) - set(FAULT_MATCH_KEYS):
+            raise ValueError("fault 'match' may only have the keys %s" % ", ".join(FAULT_MATCH_KEYS))
+        if "method" in match:
+            match["method"] = str(match["method"]).upper()
+        fault["match"] = match
+        fault["times"] = fault.get("times", 1)
+        if not is_strict_int(fault["times"]) or fault["times"] < 1:
+            raise ValueError("fault 'times' must be an integer >= 1")
+        for seconds in ("wait", "delay"):
+            if seconds in fault and (isinstance(fault[seconds], bool) or not isinstance(fault[seconds], (int, float))
+                                     or fault[seconds] < 0):
+                raise ValueError("fault %r must be a number of seconds >= 0" % seconds)
+        if "status" in fault and not (is_strict_int(fault["status"]) and 400 <= fault["status"] <= 599):
+            raise ValueError("fault 'status' must be an HTTP error status 400..599")
+        if fault.get("reset", "epoch") not in ("epoch", "seconds"):
+            raise ValueError("fault 'reset' must be 'epoch' or 'seconds'")
+        if fault.get("body", "json") not in ("json", "html"):
+            raise ValueError("fault 'body' must be 'json' or 'html'")
+        checked.append(fault)
+    return checked
+
+
+# --------------------------------------------------------------------------- state
+
+
+class SimulatorState:
+    """Accounts, IP allocation, request log and faults, all behind one lock.
+
+    Accounts map an id to its IPs newest first. `next_ip_index` counts IPs ever generated
+    per region, so a generated IP is never handed out twice, across restarts too (--state).
+    """
+
+    def __init__(self, state_file=None):
+        self.lock = threading.Lock()
+        self.state_file = state_file
+        self.accounts = {}
+        self.ip_owner = {}
+        self.next_ip_index = {region: 0 for region in REGIONS}
+        self.requests = []
+        self.faults = []
+        self.rate_window = (0.0, 0)  # (window start, requests answered in it)
+
+    # ---- persistence
+
+    def load(self, path):
+        with open(path, encoding="utf-8") as handle:
+            saved = json.load(handle)
+        accounts = {account_id: {"ips": ips, "generate": {}} for account_id, ips in saved["accounts"].items()}
+        with self.lock:
+            self.next_ip_index.update(saved.get("next_ip_index", {}))
+            self._replace_accounts(parse_accounts_spec(accounts, path))
+
+    def _save(self):
+        """Write the state file atomically; caller holds the lock."""
+        if not self.state_file:
+            return
+        document = {"version": STATE_FORMAT_VERSION, "accounts": self.accounts, "next_ip_index": self.next_ip_index}
+        write_atomically(self.state_file, json.dumps(document, indent=1))
+
+    def save(self):
+        with self.lock:
+            self._save()
+
+    # ---- accounts and IPs (callers below the public methods hold the lock)
+
+    def _allocate(self, region, count):
+        """`count` new unique IPs of `region`, in allocation order."""
+        allocated = []
+        while len(allocated) < count:
+            index = self.next_ip_index[region]
+            self.next_ip_index[region] = index + 1
+            # 254 hosts per /24: skip the .0 and .255 addresses
+            ip = str(REGION_NETWORKS[region] + (index // 254) * 256 + index % 254 + 1)
+            if ip not in self.ip_owner:
+                allocated.append(ip)
+        return allocated
+
+    def _add_new_ips(self, account_id, region, count):
+        ips = self._allocate(region, count)
+        for ip in ips:
+            self.ip_owner[ip] = account_id
+        # the last one allocated is the newest
+        self.accounts[account_id][:0] = [{"ip": ip, "region": region} for ip in reversed(ips)]
+        return ips
+
+    def _replace_accounts(self, accounts):
+        """Create or replace accounts from a checked spec (see parse_accounts_spec)."""
+        for account_id in accounts:
+            for entry in self.accounts.pop(account_id, []):
+                del self.ip_owner[entry["ip"]]
+        for account_id, account in accounts.items():
+            for entry in account["ips"]:
+                owner = self.ip_owner.get(entry["ip"])
+                if owner is not None:
+                    raise ValueError("IP %s of account %r is already held by account %r" % (entry["ip"], account_id, owner))
+                self.ip_owner[entry["ip"]] = account_id
+            self.accounts[account_id] = list(account["ips"])
+            for region, count in account["generate"].items():
+                self._add_new_ips(account_id, region, count)
+
+    def replace_accounts(self, accounts, reset=False):
+        """Create or replace accounts; reset=True first clears accounts, request log and faults.
+
+        All-or-nothing: on a ValueError (an IP held twice) the state is left as it was.
+        """
+        with self.lock:
+            before = (dict(self.accounts), dict(self.ip_owner), dict(self.next_ip_index))
+            if reset:
+                self.accounts, self.ip_owner = {}, {}
+            try:
+                self._replace_accounts(accounts)
+            except ValueError:
+                self.accounts, self.ip_owner, self.next_ip_index = before
+                raise
+            if reset:
+                self.requests, self.faults = [], []
+            self._save()
+            return {account_id: list(self.accounts[account_id]) for account_id in accounts}
+
+    def account_ips(self, account_id):
+        """A copy of the account's IPs newest first, or None if there is no such account."""
+        with self.lock:
+            ips = self.accounts.get(account_id)
+            return None if ips is None else list(ips)
+
+    def all_accounts(self):
+        with self.lock:
+            return {account_id: list(ips) for account_id, ips in self.accounts.items()}
+
+    def add_ips(self, account_id, region, count):
+        with self.lock:
+            if account_id not in self.accounts:
+                raise ApiError(404)
+            ips = self._add_new_ips(account_id, region, count)
+            self._save()
+            return ips
+
+    def remove_ips(self, account_id, ips):
+        """Remove all of `ips` or none (ApiError 400 naming the first IP not on the account)."""
+        with self.lock:
+            if account_id not in self.accounts:
+                raise ApiError(404)
+            for ip in ips:
+                if self.ip_owner.get(ip) != account_id:
+                    raise ApiError(400, "IP %s is not assigned to account %s" % (ip, account_id), "ips")
+            doomed = set(ips)
+            self.accounts[account_id] = [entry for entry in self.accounts[account_id] if entry["ip"] not in doomed]
+            for ip in doomed:
+                del self.ip_owner[ip]
+            self._save()
+
+    # ---- request log, faults and rate-limit headers
+
+    def log_request(self, **fields):
+        """Append a request to the log (arrival order); returns the record to complete later."""
+        with self.lock:
+            record = dict(seq=len(self.requests) + 1, **fields, status=None, fault=None)
+            self.requests.append(record)
+            return record
+
+    def set_request_outcome(self, record, status, fault_action):
+        with self.lock:
+            record["status"] = status
+            record["fault"] = fault_action
+
+    def request_log(self):
+        with self.lock:
+            return [dict(record) for record in self.requests]
+
+    def clear_requests(self):
+        with self.lock:
+            self.requests = []
+
+    def add_faults(self, faults):
+        with self.lock:
+            self.faults.extend(faults)
+            return [dict(fault) for fault in self.faults]
+
+    def pending_faults(self):
+        with self.lock:
+            return [dict(fault) for fault in self.faults]
+
+    def clear_faults(self):
+        with self.lock:
+            self.faults = []
+
+    def take_fault(self, method, account_id):
+        """The first fault matching this request, consuming one of its `times`; None if none."""
+        with self.lock:
+            for fault in self.faults:
+                match = fault["match"]
+                if match.get("method", method) == method and match.get("account_id", account_id) == account_id:
+                    fault["times"] -= 1
+                    if fault["times"] == 0:
+                        self.faults.remove(fault)
+                    return dict(fault)
+            return None
+
+    def rate_limit_headers(self):
+        """Informational X-RateLimit-* headers; Remaining never reaches 0 on its own."""
+        now = time.time()
+        with self.lock:
+            start, used = self.rate_window
+            if now - start >= RATE_WINDOW_SECONDS:
+                start, used = now, 0
+            self.rate_window = (start, used + 1)
+        return {
+            "X-RateLimit-Limit": str(RATE_LIMIT),
+            "X-RateLimit-Remaining": str(max(RATE_LIMIT - used - 1, 1)),
+            "X-RateLimit-Reset": str(int(math.ceil(start + RATE_WINDOW_SECONDS))),
+        }
+
+
+def write_atomically(path, text):
+    """Write `text` to a temporary file beside `path`, then rename it over `path`."""
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+# --------------------------------------------------------------------------- the SendGrid API
+
+
+class SendGridApi:
+    """The three operations of the spec; every method returns a Reply or raises ApiError."""
+
+    def __init__(self, state):
+        self.state = state
+
+    def handle(self, method, account_id, query, raw_body):
+        if method not in ("GET", "POST", "DELETE"):
+            raise ApiError(405, "Method %s is not allowed; use GET, POST or DELETE" % method)
+        ips = self.state.account_ips(account_id)
+        if ips is None:
+            raise ApiError(404)
+        if method == "GET":
+            return self.list_ips(ips, query)
+        if method == "POST":
+            return self.add_ips(account_id, parse_json_body(raw_body))
+        return self.remove_ips(account_id, parse_json_body(raw_body))
+
+    @staticmethod
+    def list_ips(ips, query):
+        limit = query.get("limit", str(DEFAULT_LIMIT))
+        if not re.fullmatch(r"[0-9]+", limit) or not 1 <= int(limit) <= MAX_LIMIT:
+            raise ApiError(400, "limit must be an integer from 1 to %d" % MAX_LIMIT, "limit")
+        start = 0
+        if "offset" in query:
+            offset = query["offset"]
+            if not is_ipv4(offset):
+                raise ApiError(400, "offset must be a valid IPv4 address (the last IP already seen)", "offset")
+            # start after the offset IP; an IP not on the account gives an empty page
+            start = next((position + 1 for position, entry in enumerate(ips) if entry["ip"] == offset), len(ips))
+        page = ips[start:start + int(limit)]
+        return json_reply(200, {"result": page, "pages": {"last": page[-1]["ip"]} if page else {}})
+
+    def add_ips(self, account_id, body):
+        if not isinstance(body, dict):
+            raise ApiError(400, "Request body must be a JSON object with count and region")
+        count = body.get("count")
+        if not (is_strict_int(count) and 1 <= count <= MAX_IPS_PER_REQUEST):
+            raise ApiError(400, "count is required and must be an integer from 1 to %d" % MAX_IPS_PER_REQUEST, "count")
+        region = body.get("region")
+        if region not in REGIONS:
+            raise ApiError(400, "region is required and must be one of: %s" % ", ".join(REGIONS), "region")
+        ips = self.state.add_ips(account_id, region, count)
+        return json_reply(201, {"ips": ips, "region": region})
+
+    def remove_ips(self, account_id, body):
+        ips = body.get("ips") if isinstance(body, dict) else None
+        if not (isinstance(ips, list) and 1 <= len(ips) <= MAX_IPS_PER_REQUEST and all(is_ipv4(ip) for ip in ips)):
+            raise ApiError(400, "ips is required and must be a list of 1 to %d IPv4 addresses" % MAX_IPS_PER_REQUEST,
+                           "ips")
+        self.state.remove_ips(account_id, ips)
+        return Reply(204)
+
+
+# --------------------------------------------------------------------------- the control API
+
+
+class ControlApi:
+    """/_sim/ endpoints: health, reset, accounts, request log, faults. No auth, no faults."""
+
+    def __init__(self, state):
+        self.state = state
+
+    def handle(self, method, raw_path, raw_body):
+        try:
+            body = parse_json_body(raw_body)
+            return self._route(method, raw_path[len(CONTROL_PREFIX):], {} if body is None else body)
+        except ApiError as error:
+            return error.reply()
+        except ValueError as exc:
+            return error_reply(400, str(exc))
+
+    def _route(self, method, path, body):
+        if not isinstance(body, dict):
+            raise ValueError("the body must be a JSON object")
+        routes = {
+            ("GET", "/health"): lambda: {"ok": True},
+            ("POST", "/reset"): lambda: self._set_accounts(body, reset=True),
+            ("GET", "/accounts"): lambda: {"accounts": self.state.all_accounts()},
+            ("POST", "/accounts"): lambda: self._set_accounts(body, reset=False),
+            ("GET", "/requests"): lambda: {"requests": self.state.request_log()},
+            ("DELETE", "/requests"): lambda: self.state.clear_requests() or {"requests": []},
+            ("GET", "/faults"): lambda: {"faults": self.state.pending_faults()},
+            ("POST", "/faults"): lambda: {"faults": self.state.add_faults(parse_faults(body.get("faults")))},
+            ("DELETE", "/faults"): lambda: self.state.clear_faults() or {"faults": []},
+        }
+        if (method, path) in routes:
+            return json_reply(200, routes[(method, path)]())
+        if method == "GET" and path.startswith("/accounts/") and path.count("/") == 2:
+            account_id = unquote(path[len("/accounts/"):])
+            ips = self.state.account_ips(account_id)
+            if ips is None:
+                return error_reply(404)
+            return json_reply(200, {"id": account_id, "ips": ips})
+        if path in {route_path for _method, route_path in routes}:
+            return error_reply(405, "Method %s is not allowed on %s%s" % (method, CONTROL_PREFIX, path))
+        return error_reply(404, "No control endpoint %s %s%s" % (method, CONTROL_PREFIX, path))
+
+    def _set_accounts(self, body, reset):
+        if not reset and "accounts" not in body:
+            raise ValueError("the body needs 'accounts'")
+        accounts = parse_accounts_spec(body.get("accounts") or {}, "request body")
+        created = self.state.replace_accounts(accounts, reset=reset)
+        return {"ok": True} if reset else {"accounts": created}
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+class SimulatorHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive; every answer has a correct Content-Length
+    server_version = "SendGridSimulator/1.0"
+    timeout = 120  # idle keep-alive connections end after this
+
+    def handle_any_method(self):
+        raw_path, _question_mark, query_string = self.path.partition("?")
+        try:
+            raw_body = self._read_body()
+        except ValueError as exc:
+            self.close_connection = True  # the rest of the stream cannot be trusted
+            self._send(error_reply(400, "Unreadable request body: %s" % exc))
+            return
+        if raw_path == CONTROL_PREFIX or raw_path.startswith(CONTROL_PREFIX + "/"):
+            self._send(self.server.control.handle(self.command, raw_path, raw_body))
+        else:
+            self._serve_api(raw_path, dict(parse_qsl(query_string, keep_blank_values=True)), raw_body)
+
+    do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_OPTIONS = do_HEAD = handle_any_method
+
+    def _serve_api(self, raw_path, query, raw_body):
+        """A SendGrid API request: log it, apply --latency and the first matching fault, answer."""
+        state = self.server.state
+        route = API_PATH.match(raw_path)
+        account_id = unquote(route.group(1)) if route else None
+        authorized = self._is_authorized()
+        record = state.log_request(method=self.command, path=raw_path, account_id=account_id, query=query,
+                                   body=loggable_body(raw_body), authorized=authorized)
+        fault = state.take_fault(self.command, account_id)
+        if self.server.latency:
+            time.sleep(self.server.latency)
+
+        def perform():
+            return self._perform(route is not None, authorized, account_id, query, raw_body)
+
+        action = fault["action"] if fault else None
+        # "commit": the operation runs first, then the fault decides the answer (the ambiguous case)
+        committed = perform() if action in COMMITTABLE_ACTIONS and fault.get("commit") else None
+        if action == "drop":
+            state.set_request_outcome(record, None, action)
+            self.close_connection = True  # no answer at all: the connection just closes
+            return
+        if action == "rate_limit":
+            reply = rate_limited_reply(fault)
+        elif action == "error":
+            reply = fault_error_reply(fault)
+        else:
+            if action == "slow":
+                time.sleep(fault.get("delay", 1))
+            reply = committed or perform()
+        state.set_request_outcome(record, reply.status, action)
+        reply.headers = {**state.rate_limit_headers(), **reply.headers}
+        self._send(reply)
+
+    def _perform(self, routed, authorized, account_id, query, raw_body):
+        """The operation itself (no faults): its Reply, errors included."""
+        if not routed:
+            return error_reply(404, "The requested resource was not found")
+        if not authorized:
+            return error_reply(401)
+        try:
+            return self.server.api.handle(self.command, account_id, query, raw_body)
+        except ApiError as error:
+            return error.reply()
+
+    def _is_authorized(self):
+        scheme, _space, token = (self.headers.get("Authorization") or "").partition(" ")
+        expected = self.server.api_key.encode("utf-8")
+        return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode("utf-8"), expected)
+
+    def _read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            return self._read_chunked()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError("negative Content-Length")
+        return self.rfile.read(length)
+
+    def _read_chunked(self):
+        chunks = []
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # skip trailers
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+
+    def _send(self, reply):
+        may_have_body = reply.status != 204  # a 204 has neither body nor Content-Length
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        if may_have_body:
+            self.send_header("Content-Length", str(len(reply.body or b"")))
+        self.end_headers()
+        if may_have_body and reply.body and self.command != "HEAD":
+            self.wfile.write(reply.body)
+
+    def log_message(self, format, *args):  # noqa: A002 (signature of the base class)
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+
+def loggable_body(raw_body):
+    """A body for the request log: parsed JSON, else the raw text, else None."""
+    if not raw_body:
+        return None
+    text = raw_body.decode("utf-8", errors="replace")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def rate_limited_reply(fault):
+    """429 in SendGrid's shape; X-RateLimit-Reset as epoch (default) or seconds-until-reset."""
+    wait = fault.get("wait", 1)
+    if "reset_value" in fault:
+        reset = str(fault["reset_value"])
+    elif fault.get("reset", "epoch") == "seconds":
+        reset = str(int(math.ceil(wait)))
+    else:
+        reset = str(int(math.ceil(time.time() + wait)))
+    headers = {"X-RateLimit-Limit": str(RATE_LIMIT), "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
+    return json_reply(429, {"errors": [{"field": None, "message": "too many requests"}]}, headers)
+
+
+def fault_error_reply(fault):
+    """The answer of an "error" fault: a SendGrid JSON error, or an HTML page like a proxy's."""
+    status = fault.get("status", 500)
+    if fault.get("body") == "html":
+        page = HTML_ERROR_PAGE.format(status, reason_phrase(status))
+        return Reply(status, page.encode("utf-8"), "text/html")
+    return error_reply(status, fault.get("message"), fault.get("field", ""))
+
+
+class SimulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, port, api_key, state, latency=0.0, verbose=False):
+        super().__init__(("127.0.0.1", port), SimulatorHandler)
+        self.api_key = api_key
+        self.state = state
+        self.api = SendGridApi(state)
+        self.control = ControlApi(state)
+        self.latency = latency
+        self.verbose = verbose
+
+    def handle_error(self, request, client_address):
+        """A client that went away (timeout, dropped keep-alive) is normal: say nothing."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def load_seed(path):
+    """The `accounts` of a YAML (needs PyYAML) or JSON seed file, checked."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    if yaml is not None:
+        document = yaml.safe_load(text)
+    else:
+        try:
+            document = json.loads(text)
+        except ValueError as exc:
+            raise ValueError("%s: not JSON (%s); install PyYAML for YAML seed files" % (path, exc)) from None
+    if not isinstance(document, dict):
+        raise ValueError("%s: expected a mapping with 'accounts'" % path)
+    return parse_accounts_spec(document.get("accounts") or {}, path)
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description="SendGrid Partners IP Provisioning API simulator")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = any free port)")
+    parser.add_argument("--port-file", help="write the port here (atomically) once listening")
+    parser.add_argument("--api-key", required=True, help="the only accepted bearer token")
+    parser.add_argument("--state", help="JSON state file: loaded at start if present, saved after every change")
+    parser.add_argument("--seed", help="YAML or JSON file with initial 'accounts' (ignored when --state exists)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every SendGrid API answer")
+    parser.add_argument("--pid-file", help="write the process id here")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    state = SimulatorState(args.state)
+    try:
+        if args.state and os.path.exists(args.state):
+            state.load(args.state)
+        elif args.seed:
+            state.replace_accounts(load_seed(args.seed))
+        else:
+            state.save()
+    except (OSError, ValueError, KeyError) as exc:
+        sys.exit("simulator: cannot load initial state: %s" % exc)
+
+    server = SimulatorServer(args.port, args.api_key, state, args.latency, args.verbose)
+    port = server.server_address[1]
+    stop_requested = threading.Event()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: stop_requested.set())
+    serving = threading.Thread(target=server.serve_forever, name="serve", daemon=True)
+    serving.start()
+    if args.pid_file:
+        write_atomically(args.pid_file, "%d\n" % os.getpid())
+    if args.port_file:
+        write_atomically(args.port_file, "%d\n" % port)
+    if args.verbose:
+        print("simulator: listening on http://127.0.0.1:%d" % port, file=sys.stderr, flush=True)
+
+    while not stop_requested.wait(0.1):
+        pass
+    server.shutdown()
+    server.server_close()
+    state.save()
+    for path in (args.port_file, args.pid_file):
+        if path and os.path.exists(path):
+            os.unlink(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,313 @@
+"""Start and stop the SendGrid simulator (server.py) from shell scripts and tests (stdlib only).
+
+Shell:
+    eval "$(python tests/simulator/simctl.py start --dir DIR --api-key KEY [--seed F] [--state F] [--latency S])"
+    python tests/simulator/simctl.py stop --dir DIR
+
+pytest:
+    with Simulator(api_key="key") as sim:
+        sim.reset({"acc1": {"generate": {"us": 2}}})
+        ... requests to sim.url ...
+        sim.requests()
+"""
+
+import argparse
+import http.client
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "server.py")
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 5.0
+LOG_NAME, PID_NAME, PORT_NAME = "simulator.log", "simulator.pid", "simulator.port"
+
+
+class SimulatorError(Exception):
+    """The simulator could not be started or controlled."""
+
+
+def launch(directory, api_key, seed=None, state=None, latency=None, verbose=False):
+    """Start server.py in its own session; returns (Popen, port) once /_sim/health answers.
+
+    Writes DIR/simulator.pid at once and logs stdout and stderr to DIR/simulator.log.
+    """
+    os.makedirs(directory, exist_ok=True)
+    port_file = os.path.join(directory, PORT_NAME)
+    if os.path.exists(port_file):
+        os.unlink(port_file)  # a stale port file of an earlier run must not be mistaken for ours
+    command = [sys.executable, SERVER, "--port", "0", "--port-file", port_file, "--api-key", api_key]
+    for option, value in (("--seed", seed), ("--state", state), ("--latency", latency)):
+        if value is not None:
+            command += [option, str(value)]
+    if verbose:
+        command.append("--verbose")
+    with open(os.path.join(directory, LOG_NAME), "ab") as log:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    with open(os.path.join(directory, PID_NAME), "w", encoding="utf-8") as pid_file:
+        pid_file.write("%d\n" % process.pid)
+    try:
+        port = wait_until_healthy(process, port_file, os.path.join(directory, LOG_NAME))
+    except SimulatorError:
+        stop_process(process)
+        raise
+    return process, port
+
+
+def wait_until_healthy(process, port_file, log_path, timeout=START_TIMEOUT):
+    """The port once GET /_sim/health answers; SimulatorError if the server dies or times out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SimulatorError("simulator exited with code %s; log %s:\n%s"
+                                 % (process.returncode, log_path, tail(log_path)))
+        if os.path.exists(port_file):
+            with open(port_file, encoding="utf-8") as handle:
+                port = int(handle.read().strip())
+            try:
+                control_call("http://127.0.0.1:%d" % port, "GET", "/_sim/health", timeout=2)
+                return port
+            except (OSError, SimulatorError):
+                pass  # listening but not answering yet
+        time.sleep(0.05)
+    raise SimulatorError("simulator did not answer /_sim/health within %.0f s; log %s:\n%s" % (timeout, log_path, tail(log_path)))
+
+
+def tail(path, lines=20):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return "".join(handle.readlines()[-lines:])
+    except OSError as exc:
+        return "(no log: %s)" % exc
+
+
+def control_call(base_url, method, path, body=None, timeout=10):
+    """One control API call; returns the decoded JSON answer, SimulatorError on an HTTP error."""
+    data = None if body is None else json.dumps(body).encode("utf-8")
+    request = urllib.request.Request(base_url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            return json.loads(answer.read().decode("utf-8"))
+    except urllib.error.HTTPError as error:
+        detail = error.read().decode("utf-8", "replace")
+        raise SimulatorError("%s %s answered %d: %s" % (method, path, error.code, detail)) from None
+
+
+def is_simulator_running(pid):
+    """True if `pid` is alive, not a zombie, and (where /proc tells) runs server.py."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open("/proc/%d/stat" % pid, encoding="utf-8") as stat:
+            if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return False
+        with open("/proc/%d/cmdline" % pid, "rb") as cmdline:
+            return b"server.py" in cmdline.read()
+    except (OSError, IndexError):
+        return True  # no /proc: trust kill(pid, 0)
+
+
+def stop_pid(pid, timeout=STOP_TIMEOUT):
+    """SIGTERM, wait up to `timeout`, then SIGKILL. Nothing to do if the simulator is gone."""
+    if not is_simulator_running(pid):
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not is_simulator_running(pid):
+            return
+        time.sleep(0.05)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def stop_process(process, timeout=STOP_TIMEOUT):
+    """Stop a simulator started by this process (and reap it): SIGTERM, then SIGKILL."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+class Simulator:
+    """A simulator on a free port for tests; a context manager. `.url` is the API base URL."""
+
+    def __init__(self, api_key="simulator-test-key", directory=None, seed=None, state=None, latency=None,
+                 verbose=False):
+        self.api_key = api_key
+        self.options = {"seed": seed, "state": state, "latency": latency, "verbose": verbose}
+        self._temporary = None if directory else tempfile.TemporaryDirectory(prefix="sendgrid-sim-")
+        self.directory = directory or self._temporary.name
+        self.process = None
+        self.port = None
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    @property
+    def log_path(self):
+        return os.path.join(self.directory, LOG_NAME)
+
+    def start(self):
+        self.process, self.port = launch(self.directory, self.api_key, **self.options)
+        return self
+
+    def stop(self):
+        if self.process is not None:
+            stop_process(self.process)
+
+    def close(self):
+        """Stop and remove the temporary directory (if this object made it)."""
+        self.stop()
+        if self._temporary is not None:
+            self._temporary.cleanup()
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.close()
+            raise
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    # ---- control API
+
+    def control(self, method, path, body=None):
+        return control_call(self.url, method, path, body)
+
+    def reset(self, accounts=None):
+        return self.control("POST", "/_sim/reset", {"accounts": accounts or {}})
+
+    def set_accounts(self, accounts):
+        return self.control("POST", "/_sim/accounts", {"accounts": accounts})["accounts"]
+
+    def accounts(self):
+        return self.control("GET", "/_sim/accounts")["accounts"]
+
+    def requests(self):
+        return self.control("GET", "/_sim/requests")["requests"]
+
+    def clear_requests(self):
+        self.control("DELETE", "/_sim/requests")
+
+    def faults(self, faults=None):
+        """Append `faults` (if given); returns the faults still pending."""
+        if faults is None:
+            return self.control("GET", "/_sim/faults")["faults"]
+        return self.control("POST", "/_sim/faults", {"faults": faults})["faults"]
+
+    def clear_faults(self):
+        self.control("DELETE", "/_sim/faults")
+
+    # ---- the SendGrid API
+
+    def call(self, method, account_id, api_key=None, **options):
+        """A SendGrid API request for `account_id` with this simulator's key (unless `api_key`)."""
+        key = self.api_key if api_key is None else api_key
+        return api_call(self.url, method, account_path(account_id), key, **options)
+
+
+class Answer:
+    """A SendGrid API answer as the simulator gave it."""
+
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+
+def account_path(account_id):
+    """The API path of an account's IPs, with the id percent-encoded as one segment."""
+    return "/v3/partners/accounts/%s/ips" % urllib.parse.quote(account_id, safe="")
+
+
+def api_call(base_url, method, path, api_key, query=None, body=None, raw_body=None, timeout=10, connection=None):
+    """One SendGrid API request; `body` is sent as JSON, `raw_body` (bytes) as is.
+
+    Pass an http.client.HTTPConnection as `connection` to reuse it (keep-alive).
+    A dropped connection raises http.client.RemoteDisconnected (a ConnectionError).
+    """
+    if query:
+        path += "?" + urllib.parse.urlencode(query)
+    headers = {"Authorization": "Bearer %s" % api_key} if api_key is not None else {}
+    if body is not None:
+        raw_body = json.dumps(body).encode("utf-8")
+        headers["Content-Type"] = "application/json"
+    own_connection = connection is None
+    if own_connection:
+        connection = http.client.HTTPConnection(urllib.parse.urlsplit(base_url).netloc, timeout=timeout)
+    try:
+        connection.request(method, path, body=raw_body, headers=headers)
+        response = connection.getresponse()
+        return Answer(response.status, response.headers, response.read())
+    finally:
+        if own_connection:
+            connection.close()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Start or stop the SendGrid simulator in the background")
+    commands = parser.add_subparsers(dest="command", required=True)
+    start = commands.add_parser("start", help="start and print shell 'export' lines")
+    start.add_argument("--dir", required=True, help="directory for simulator.log, .pid and .port")
+    start.add_argument("--api-key", required=True)
+    start.add_argument("--seed")
+    start.add_argument("--state")
+    start.add_argument("--latency", type=float)
+    start.add_argument("--verbose", action="store_true")
+    stop = commands.add_parser("stop", help="stop the simulator whose pid is in DIR/simulator.pid")
+    stop.add_argument("--dir", required=True)
+    args = parser.parse_args(argv)
+
+    if args.command == "start":
+        try:
+            process, port = launch(args.dir, args.api_key, args.seed, args.state, args.latency, args.verbose)
+        except SimulatorError as exc:
+            sys.exit("simctl: %s" % exc)
+        print("export SENDGRID_API_URL=%s" % shlex.quote("http://127.0.0.1:%d" % port))
+        print("export SENDGRID_SIM_PID=%d" % process.pid)
+        return 0
+
+    pid_path = os.path.join(args.dir, PID_NAME)
+    try:
+        with open(pid_path, encoding="utf-8") as handle:
+            pid = int(handle.read().strip())
+    except FileNotFoundError:
+        return 0  # never started, or already stopped
+    stop_pid(pid)
+    os.unlink(pid_path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
