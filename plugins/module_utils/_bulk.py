@@ -16,7 +16,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.sendgrid.partners.plugins.module_utils._client import REGIONS, SendGridError
-from ansible_collections.sendgrid.partners.plugins.module_utils._module import account_id_problem, int_problem, ipv4_problems
+from ansible_collections.sendgrid.partners.plugins.module_utils._module import account_id_problem, as_int, int_problem, ipv4_problems
 from ansible_collections.sendgrid.partners.plugins.module_utils._provisioning import Purchase, Removal, placeholders, region_ips
 
 LARGEST_SHOWN = 10
@@ -28,8 +28,8 @@ def normalized(entry):
         return entry
     entry = dict(entry)
     for key in ("total", "count"):
-        if isinstance(entry.get(key), str) and entry[key].strip().isdigit():
-            entry[key] = int(entry[key])
+        if as_int(entry.get(key)) is not None:
+            entry[key] = as_int(entry[key])
     return entry
 
 
@@ -60,11 +60,7 @@ def entry_problems(entry, position):
         if (entry.get("total") is None) == (entry.get("count") is None):
             problems.append("%s needs exactly one of total and count, got %r" % (where, entry))
         for key, maximum in (("total", None), ("count", 10)):
-            value = entry.get(key)
-            if value is not None and not isinstance(value, int):
-                problems.append("%s.%s must be an integer, got %r" % (where, key, value))
-            elif value is not None:
-                problems.append(int_problem("%s.%s" % (where, key), value, 1, maximum))
+            problems.append(int_problem("%s.%s" % (where, key), entry.get(key), 1, maximum))
         if "ips" in entry:
             problems.append("%s: ips is only for state absent" % where)
     return [problem for problem in problems if problem]
@@ -152,7 +148,7 @@ class CustomerRun:
         added, removed = {}, []
         for step in self.steps:
             if isinstance(step, Purchase) and step.added:
-                added.setdefault(step.region, []).extend(step.added)
+                added.setdefault(step.region, [])[:0] = step.added[::-1]  # newest first, like every IP list
             elif isinstance(step, Removal):
                 removed.extend(step.removed)
         planned = {"add": self.planned_add(), "remove": self.planned_remove()}

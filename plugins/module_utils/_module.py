@@ -57,12 +57,24 @@ def connection_problems(params):
     return problems
 
 
+def as_int(value):
+    """value as an int if it is one, or a string of digits (templated values arrive as strings); else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and value.strip().isascii():
+        return int(value.strip())
+    return None
+
+
 def int_problem(name, value, minimum, maximum=None):
-    """A message when an integer option is out of range (or a boolean in disguise), else None."""
+    """A message naming the option, the value and the range when value is not an integer in range, else None."""
     if value is None:
         return None
-    allowed = "an integer from %d to %d" % (minimum, maximum) if maximum is not None else "an integer of %d or more" % minimum
-    if isinstance(value, bool) or value < minimum or (maximum is not None and value > maximum):
+    number = as_int(value)
+    if number is None or number < minimum or (maximum is not None and number > maximum):
+        allowed = "an integer from %d to %d" % (minimum, maximum) if maximum is not None else "an integer of %d or more" % minimum
         return "%s must be %s, got %r" % (name, allowed, value)
     return None
 

@@ -86,7 +86,7 @@ class Purchase:
 
     def result(self, region_now=None):
         result = {"changed": bool(self.added), "account_id": self.account_id, "region": self.region,
-                  "ips": list(self.added), "added": len(self.added)}
+                  "ips": self.added[::-1], "added": len(self.added)}
         if self.total is not None:
             result["region_ips"] = region_now if region_now is not None else self.holdings()
         return result

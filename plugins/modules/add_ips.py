@@ -36,14 +36,16 @@ options:
       - Add exactly this many new IPs now, from 1 to 10.
       - B(Not idempotent), every run buys O(count) more IPs. Prefer O(total).
       - Mutually exclusive with O(total).
-    type: int
+      - An integer; a string of digits, as templating gives, is taken as one.
+    type: raw
   total:
     description:
       - Make sure the account holds at least this many IPs in O(region) (1 or more).
       - Lists the account's IPs and adds only the shortfall, in requests of at most 10 IPs.
         Never removes IPs when the account holds more.
       - Mutually exclusive with O(count).
-    type: int
+      - An integer; a string of digits, as templating gives, is taken as one.
+    type: raw
 extends_documentation_fragment:
   - sendgrid.partners.connection
   - sendgrid.partners.connection.attributes
@@ -149,6 +151,7 @@ region_ips:
 
 from ansible_collections.sendgrid.partners.plugins.module_utils._module import (
     account_id_problem,
+    as_int,
     build_module,
     check_input,
     int_problem,
@@ -159,8 +162,8 @@ from ansible_collections.sendgrid.partners.plugins.module_utils._provisioning im
 ARGUMENT_SPEC = {
     "account_id": {"type": "str", "required": True},
     "region": {"type": "str", "required": True, "choices": ["eu", "us"]},
-    "count": {"type": "int"},
-    "total": {"type": "int"},
+    "count": {"type": "raw"},
+    "total": {"type": "raw"},
 }
 
 
@@ -202,6 +205,8 @@ def main():
         int_problem("count", params["count"], 1, 10),
         int_problem("total", params["total"], 1),
     ])
+    for name in ("count", "total"):
+        params[name] = as_int(params[name])
     run_module(module, run)
 
 

@@ -131,7 +131,7 @@ def test_two_customers_on_one_account_both_fail_before_any_request():
     ({"region": "us", "total": 2, "count": 1}, "ips[0] needs exactly one of total and count"),
     ({"region": "us", "count": 11}, "ips[0].count must be an integer from 1 to 10, got 11"),
     ({"region": "us", "total": 0}, "ips[0].total must be an integer of 1 or more, got 0"),
-    ({"region": "us", "total": "two"}, "ips[0].total must be an integer, got 'two'"),
+    ({"region": "us", "total": "two"}, "ips[0].total must be an integer of 1 or more, got 'two'"),
     ({"region": "us", "total": True}, "ips[0].total must be an integer of 1 or more, got True"),
     ({"region": "us", "totl": 2}, "ips[0] has unknown keys totl (allowed: region, total, count, state, ips)"),
     ({"state": "absent"}, "ips[0].ips must be a non-empty list of the IPv4 addresses to remove, got None"),

@@ -90,6 +90,12 @@ def test_ipv4_problems_name_the_option_value_and_reason():
     (0, "count must be an integer from 1 to 10, got 0"),
     (11, "count must be an integer from 1 to 10, got 11"),
     (True, "count must be an integer from 1 to 10, got True"),
+    ("two", "count must be an integer from 1 to 10, got 'two'"),
+    ("3", None),
+    (" 3 ", None),
+    ("-1", "count must be an integer from 1 to 10, got '-1'"),
+    (2.0, "count must be an integer from 1 to 10, got 2.0"),
+    ([1], "count must be an integer from 1 to 10, got [1]"),
 ])
 def test_int_problem_for_count(value, problem):
     assert common.int_problem("count", value, 1, 10) == problem

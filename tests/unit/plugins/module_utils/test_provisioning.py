@@ -87,7 +87,7 @@ def test_count_fails_after_an_unclear_answer_even_when_committed():
     with pytest.raises(OutcomeError) as failure:
         buyer.buy(lambda message: None)
     assert fake.posts == [2]
-    assert failure.value.result["ips"] == ["10.0.0.1", "10.0.0.2"] and failure.value.result["changed"] is True
+    assert failure.value.result["ips"] == ["10.0.0.2", "10.0.0.1"] and failure.value.result["changed"] is True
     assert "Do not rerun this count task blindly: it would buy 2 more" in str(failure.value)
 
 
