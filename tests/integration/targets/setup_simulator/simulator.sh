@@ -41,8 +41,18 @@ sim_start() {
     echo "simulator: $SENDGRID_API_URL (pid $SENDGRID_SIM_PID), logs in $SIM_LOG_DIR"
 }
 
+# The -vvvv output goes to the log only (hundreds of kB); the console gets the recap, or the log's end on failure.
 sim_playbook() {
-    ansible-playbook -i "$SIM_INVENTORY" -vvvv "$@" 2>&1 | tee -a "$SIM_LOG_DIR/ansible-playbook.log"
+    local log=$SIM_LOG_DIR/ansible-playbook.log start=0 status=0
+    [[ -f $log ]] && start=$(wc -l <"$log")
+    echo "ansible-playbook $* (-vvvv output in $log)"
+    ansible-playbook -i "$SIM_INVENTORY" -vvvv "$@" >>"$log" 2>&1 || status=$?
+    if [[ $status -eq 0 ]]; then
+        tail -n +"$((start + 1))" "$log" | sed -n '/^PLAY RECAP/,$p'
+    else
+        tail -n +"$((start + 1))" "$log" | tail -n 300
+    fi
+    return "$status"
 }
 
 # Every base64 text that contains $1 contains one of these (one per alignment), minus padding.
