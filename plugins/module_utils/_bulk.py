@@ -16,7 +16,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.sendgrid.partners.plugins.module_utils._client import REGIONS, SendGridError
-from ansible_collections.sendgrid.partners.plugins.module_utils._module import account_id_problem, as_int, int_problem, ipv4_problems
+from ansible_collections.sendgrid.partners.plugins.module_utils._module import MAX_TOTAL, account_id_problem, as_int, int_problem, ipv4_problems
 from ansible_collections.sendgrid.partners.plugins.module_utils._provisioning import Purchase, Removal, placeholders, region_ips
 
 LARGEST_SHOWN = 10
@@ -59,7 +59,7 @@ def entry_problems(entry, position):
     elif state == "present":
         if (entry.get("total") is None) == (entry.get("count") is None):
             problems.append("%s needs exactly one of total and count, got %r" % (where, entry))
-        for key, maximum in (("total", None), ("count", 10)):
+        for key, maximum in (("total", MAX_TOTAL), ("count", 10)):
             problems.append(int_problem("%s.%s" % (where, key), entry.get(key), 1, maximum))
         if "ips" in entry:
             problems.append("%s: ips is only for state absent" % where)
@@ -69,7 +69,7 @@ def entry_problems(entry, position):
 def customer_problems(customer):
     if not isinstance(customer, dict):
         return ["each customer must be a dict with name, account_id and ips, got %r" % (customer,)]
-    problems = [account_id_problem(customer.get("account_id"))]
+    problems = [account_id_problem(customer.get("account_id"))]  # also refuses a list or dict (unhashable) ID
     entries = customer.get("ips")
     if not isinstance(entries, list):
         return [problem for problem in problems if problem] + ["ips must be a list of entries, got %r" % (entries,)]
@@ -221,8 +221,10 @@ def flag_shared_accounts(runs):
         if not run.failed:
             names_by_account.setdefault(run.account_id, []).append(run.name)
     for run in runs:
-        names = names_by_account.get(run.account_id, [])
-        if len(names) > 1 and not run.failed:
+        if run.failed:  # its account_id may not even be hashable
+            continue
+        names = names_by_account[run.account_id]
+        if len(names) > 1:
             run.message = "account %s is named by more than one customer (%s); give each account to one host only" % (
                 run.account_id, ", ".join(names))
 

@@ -106,7 +106,12 @@ class TransportError(SendGridError):
 
 
 class ResponseError(SendGridError):
-    """An answer that does not follow SendGrid's API description; not to be trusted."""
+    """An answer that does not follow SendGrid's API description; not to be trusted.
+
+    The server did answer, so a POST or DELETE may have been carried out.
+    """
+
+    maybe_processed = True
 
 
 def _describe_api_error(err):
@@ -217,7 +222,8 @@ class SendGridClient:
             "Accept": "application/json",
             "User-Agent": "ansible-collection-sendgrid.partners/%s python-requests/%s" % (COLLECTION_VERSION, requests.__version__),
         })
-        self.session.verify = (ca_path or True) if validate_certs else False
+        # Passed with every request: requests lets REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE override session.verify.
+        self.verify = (ca_path or True) if validate_certs else False
 
     def close(self):
         self.session.close()
@@ -230,8 +236,10 @@ class SendGridClient:
             if pause:
                 self.sleep(with_jitter(pause))  # jitter spreads the workers that waited on the same reset
             try:
-                response = self.session.request(method, self.base_url + path, params=params, json=body, timeout=self.timeout, stream=True)
-                _read_bounded(response, method, path)
+                deadline = time.monotonic() + self.timeout
+                response = self.session.request(method, self.base_url + path, params=params, json=body, timeout=self.timeout,
+                                                verify=self.verify, stream=True)
+                _read_bounded(response, method, path, deadline, self.timeout)
             except SSLError as exc:
                 raise TransportError(method, path, "TLS failed (%s). Set ca_path to your CA bundle, or validate_certs: false for a test server" % exc,
                                      maybe_processed=False) from None
@@ -246,7 +254,7 @@ class SendGridClient:
                     raise TransportError(method, path, "could not connect to %s after %d retries (%s); nothing was sent"
                                          % (self.base_url, retry, _short(exc)), maybe_processed=False) from None
                 if isinstance(exc, Timeout):
-                    description = "no answer within the timeout of %s s; the server may still have acted on it" % self.timeout
+                    description = "no answer within the timeout of %g s; the server may still have acted on it" % self.timeout
                 else:
                     description = "the connection broke before an answer (%s); the server may still have acted on it" % _short(exc)
                 raise TransportError(method, path, description, maybe_processed=True) from None
@@ -281,8 +289,11 @@ class SendGridClient:
                     seen.add(ip)
                     ips.append({"ip": ip, "region": item["region"]})
             last = data["pages"].get("last") if isinstance(data.get("pages"), dict) else None
-            if len(page) < PAGE_LIMIT or not last or last == offset:
+            if len(page) < PAGE_LIMIT or not last:
                 return ips
+            if last == offset:
+                raise ResponseError("GET %s answered a full page ending at the offset %s it was asked to start after; "
+                                    "refusing an incomplete list" % (path, offset))
             if len(ips) == known_before:
                 raise ResponseError("GET %s answered a full page of IPs already seen (offset %s); refusing to loop" % (path, offset))
             offset = last
@@ -303,15 +314,21 @@ class SendGridClient:
         self.request("DELETE", path, body={"ips": list(ips)}, expected=204)
 
 
-def _read_bounded(response, method, path):
-    """Read the body, refusing one larger than MAX_BODY_BYTES (a page of 5,000 IPs is about 250 kB)."""
+def _read_bounded(response, method, path, deadline, timeout):
+    """Read the body within the deadline, refusing one larger than MAX_BODY_BYTES (a page of 5,000 IPs is about 250 kB)."""
     body = bytearray()
-    for block in response.iter_content(65536):
+    read_some = getattr(response.raw, "read1", None)  # urllib3 2: returns what has arrived, so the deadline is checked
+    blocks = iter(lambda: read_some(65536, decode_content=True), b"") if read_some else response.iter_content(65536)
+    for block in blocks:
         body.extend(block)
         if len(body) > MAX_BODY_BYTES:
             response.close()
             raise ResponseError("%s %s answered HTTP %s with a body above %d MiB; refusing to read it"
                                 % (method, path, response.status_code, MAX_BODY_BYTES // 1048576))
+        if time.monotonic() > deadline:
+            response.close()
+            raise TransportError(method, path, "the answer was still arriving after the timeout of %g s; the server may still "
+                                 "have acted on it" % timeout, maybe_processed=True)
     response._content = bytes(body)  # what requests itself sets once it has read a streamed body
 
 

@@ -41,17 +41,29 @@ def build_module(argument_spec, **kwargs):
     return AnsibleModule(argument_spec=spec, **kwargs)
 
 
+MAX_TIMEOUT = 3600
+MAX_TOTAL = 1000  # IPs one account may be brought to in one region; a typo must not buy thousands
+
+
+def base_url_ok(value):
+    try:
+        url = urlsplit(value or "")
+        port_ok = url.port is None or 0 < url.port < 65536
+    except ValueError:  # "http://[::1" or a port that is not a number
+        return False
+    return port_ok and url.scheme in ("http", "https") and bool(url.netloc) and not url.query and not url.fragment
+
+
 def connection_problems(params):
     """What is wrong with the connection options, as messages naming option and value."""
     problems = []
     if not params.get("api_key"):
         problems.append("api_key is required: set the api_key option or the SENDGRID_API_KEY environment variable")
-    url = urlsplit(params["api_url"] or "")
-    if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment:
+    if not base_url_ok(params["api_url"]):
         problems.append("api_url %r is not a base URL: use https://api.sendgrid.com, https://api.eu.sendgrid.com or http(s)://host[:port]"
                         % params["api_url"])
-    if not params["timeout"] > 0:
-        problems.append("timeout must be a number of seconds above 0, got %s" % params["timeout"])
+    if not 0 < params["timeout"] <= MAX_TIMEOUT:
+        problems.append("timeout must be a number of seconds above 0 and at most %d, got %s" % (MAX_TIMEOUT, params["timeout"]))
     if params["max_retries"] < 0:
         problems.append("max_retries must be 0 or more, got %s" % params["max_retries"])
     return problems

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ansible_collections.sendgrid.partners.plugins.module_utils._client import (
     MAX_IPS_PER_REQUEST,
+    ResponseError,
     SendGridError,
     ipv4_or_none,
 )
@@ -125,7 +126,7 @@ class Purchase:
         self.added.extend(reversed(appeared))  # the listing is newest first; added is oldest first
         what = "Listing the account afterwards shows %d new IP(s) in %s (of the %d asked for in that request)%s" % (
             len(appeared), self.region, size, ": " + ", ".join(appeared) if appeared else "")
-        if self.total is not None and len(appeared) == size:
+        if self.total is not None and len(appeared) == size and not isinstance(exc, ResponseError):
             warn("%s. %s: the request was carried out, going on." % (exc, what))
             return
         if self.total is not None:

@@ -40,7 +40,7 @@ options:
     type: raw
   total:
     description:
-      - Make sure the account holds at least this many IPs in O(region) (1 or more).
+      - Make sure the account holds at least this many IPs in O(region), from 1 to 1000.
       - Lists the account's IPs and adds only the shortfall, in requests of at most 10 IPs.
         Never removes IPs when the account holds more.
       - Mutually exclusive with O(count).
@@ -150,6 +150,7 @@ region_ips:
 """
 
 from ansible_collections.sendgrid.partners.plugins.module_utils._module import (
+    MAX_TOTAL,
     account_id_problem,
     as_int,
     build_module,
@@ -203,7 +204,8 @@ def main():
     check_input(module, [
         account_id_problem(params["account_id"]),
         int_problem("count", params["count"], 1, 10),
-        int_problem("total", params["total"], 1),
+        int_problem("total", params["total"], 1, MAX_TOTAL),
+        "one of count and total is required, got neither (or an empty value)" if params["count"] is None and params["total"] is None else None,
     ])
     for name in ("count", "total"):
         params[name] = as_int(params[name])

@@ -8,14 +8,19 @@ use to seed accounts, read the request log and inject faults. See README.md.
 """
 
 import argparse
+import base64
 import hmac
 import http
 import ipaddress
 import json
 import math
 import os
+import random
 import re
+import shutil
 import signal
+import ssl
+import subprocess
 import sys
 import tempfile
 import threading
@@ -50,9 +55,27 @@ DEFAULT_ERROR_MESSAGES = {
     503: "Service Unavailable",
     504: "Endpoint request timed out",
 }
-FAULT_ACTIONS = ("rate_limit", "error", "drop", "slow")
-COMMITTABLE_ACTIONS = ("error", "drop", "slow")  # rate_limit is never processed
+FAULT_ACTIONS = ("rate_limit", "error", "drop", "slow", "respond", "mangle")
+COMMITTABLE_ACTIONS = ("error", "drop", "slow", "respond")  # rate_limit is never processed; mangle always is
 FAULT_MATCH_KEYS = ("method", "account_id")
+# A hostile or broken server: the operation is carried out, then the answer is wrong (see README.md).
+MANGLE_MODES = ("truncate_json", "wrong_content_type", "no_ips", "extra_ips", "fewer_ips", "wrong_region",
+                "repeat_page", "endless_pages", "huge_body", "trickle")
+POST_MANGLE_MODES = ("no_ips", "extra_ips", "fewer_ips", "wrong_region")
+GET_MANGLE_MODES = ("repeat_page", "endless_pages")
+HUGE_BODY_DEFAULT = 17 * 1048576  # above the collection client's 16 MiB limit
+STREAM_BLOCK = 65536
+# IPs that are on no account: listed by endless_pages, or a pages.last that leads nowhere (RFC 2544 range).
+FICTIONAL_NETWORK = ipaddress.IPv4Address("198.18.0.0")
+# Random faults of the chaos mode (POST /_sim/chaos): each kind is a fault definition, drawn per request.
+CHAOS_KINDS = {
+    "rate_limit": {"action": "rate_limit", "wait": 1, "reset": "seconds"},
+    "error": {"action": "error", "status": 500},
+    "error_commit": {"action": "error", "status": 504, "commit": True},
+    "slow": {"action": "slow", "delay": 2.0, "commit": True},
+    "drop": {"action": "drop"},
+    "drop_commit": {"action": "drop", "commit": True},
+}
 HTML_ERROR_PAGE = ("<html>\r\n<head><title>{0} {1}</title></head>\r\n"
                    "<body>\r\n<center><h1>{0} {1}</h1></center>\r\n</body>\r\n</html>\r\n")  # like nginx
 
@@ -61,12 +84,19 @@ HTML_ERROR_PAGE = ("<html>\r\n<head><title>{0} {1}</title></head>\r\n"
 
 
 class Reply:
-    """One HTTP answer: status, headers and an optional body."""
+    """One HTTP answer: status, headers and an optional body.
+
+    padding: (bytes before, number of spaces, bytes after, chunked) for a body that is written in blocks as it
+    is made (huge_body), never held whole in memory. trickle: (block size, seconds between blocks) to send the
+    body slowly, each block well within any read timeout.
+    """
 
     def __init__(self, status, body=None, content_type=None, headers=None):
         self.status = status
         self.body = body
         self.headers = dict(headers or {})
+        self.padding = None
+        self.trickle = None
         if content_type:
             self.headers["Content-Type"] = content_type
 
@@ -188,14 +218,94 @@ def parse_faults(faults):
             if seconds in fault and (isinstance(fault[seconds], bool) or not isinstance(fault[seconds], (int, float))
                                      or fault[seconds] < 0):
                 raise ValueError("fault %r must be a number of seconds >= 0" % seconds)
-        if "status" in fault and not (is_strict_int(fault["status"]) and 400 <= fault["status"] <= 599):
-            raise ValueError("fault 'status' must be an HTTP error status 400..599")
+        lowest_status = 200 if fault["action"] == "respond" else 400
+        if "status" in fault and not (is_strict_int(fault["status"]) and lowest_status <= fault["status"] <= 599):
+            raise ValueError("fault 'status' must be an HTTP %s status %d..599"
+                             % ("" if lowest_status == 200 else "error", lowest_status))
+        if "commit" in fault and not isinstance(fault["commit"], bool):
+            raise ValueError("fault 'commit' must be true or false")
+        if fault["action"] == "respond":
+            check_respond_fault(fault)
+        if fault["action"] == "mangle":
+            check_mangle_fault(fault)
         if fault.get("reset", "epoch") not in ("epoch", "seconds"):
             raise ValueError("fault 'reset' must be 'epoch' or 'seconds'")
-        if fault.get("body", "json") not in ("json", "html"):
+        if fault["action"] == "error" and fault.get("body", "json") not in ("json", "html"):
             raise ValueError("fault 'body' must be 'json' or 'html'")
         checked.append(fault)
     return checked
+
+
+def check_respond_fault(fault):
+    """`respond`: status (200), headers {name: value}, and body (text) or json (any JSON value)."""
+    headers = fault.get("headers", {})
+    if not isinstance(headers, dict) or not all(
+            isinstance(name, str) and isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9-]+", name)
+            and "\r" not in value and "\n" not in value for name, value in headers.items()):
+        raise ValueError("fault 'headers' must map header names to one-line string values")
+    if "body" in fault and "json" in fault:
+        raise ValueError("fault 'respond' takes 'body' (text) or 'json', not both")
+    if "body" in fault and not isinstance(fault["body"], str):
+        raise ValueError("fault 'body' of 'respond' must be a string (use 'json' for a JSON value)")
+
+
+def check_mangle_fault(fault):
+    """`mangle`: a mode among MANGLE_MODES and its options."""
+    if fault.get("mode") not in MANGLE_MODES:
+        raise ValueError("fault 'mode' of 'mangle' must be one of %s" % ", ".join(MANGLE_MODES))
+    for name, low in (("extra", 1), ("fewer", 1), ("size", 0)):
+        if name in fault and not (is_strict_int(fault[name]) and fault[name] >= low):
+            raise ValueError("fault %r must be an integer >= %d" % (name, low))
+    if "interval" in fault and (isinstance(fault["interval"], bool) or not isinstance(fault["interval"], (int, float))
+                                or not 0 <= fault["interval"] <= 60):
+        raise ValueError("fault 'interval' must be a number of seconds from 0 to 60")
+    if "block" in fault and not (is_strict_int(fault["block"]) and fault["block"] >= 1):
+        raise ValueError("fault 'block' must be an integer >= 1")
+    if "keep" in fault and (isinstance(fault["keep"], bool) or not isinstance(fault["keep"], (int, float))
+                            or not 0 <= fault["keep"] < 1):
+        raise ValueError("fault 'keep' must be a fraction of the body, 0 <= keep < 1")
+    for name in ("chunked", "shift_last"):
+        if name in fault and not isinstance(fault[name], bool):
+            raise ValueError("fault %r must be true or false" % name)
+    if "content_type" in fault and not (isinstance(fault["content_type"], str) and "\n" not in fault["content_type"]):
+        raise ValueError("fault 'content_type' must be a one-line string")
+    if "region" in fault and fault["region"] not in REGIONS:
+        raise ValueError("fault 'region' must be eu or us")
+
+
+def parse_chaos(config):
+    """Check a chaos configuration: {seed, rates: {kind: p}, options: {kind: {...}}, methods: [...]}."""
+    if not isinstance(config, dict) or set(config) - {"seed", "rates", "options", "methods"}:
+        raise ValueError("chaos takes the keys seed, rates, options and methods")
+    seed = config.get("seed", 0)
+    if not is_strict_int(seed):
+        raise ValueError("chaos 'seed' must be an integer")
+    rates = config.get("rates") or {}
+    if not isinstance(rates, dict) or set(rates) - set(CHAOS_KINDS) or not all(
+            not isinstance(rate, bool) and isinstance(rate, (int, float)) and 0 <= rate <= 1 for rate in rates.values()):
+        raise ValueError("chaos 'rates' must map kinds among %s to probabilities 0..1" % ", ".join(CHAOS_KINDS))
+    if sum(rates.values()) > 1:
+        raise ValueError("chaos 'rates' add up to more than 1")
+    options = config.get("options") or {}
+    if not isinstance(options, dict) or set(options) - set(CHAOS_KINDS) or not all(
+            isinstance(value, dict) and "action" not in value for value in options.values()):
+        raise ValueError("chaos 'options' must map kinds to fault options (without 'action')")
+    kinds = {kind: parse_faults([dict(CHAOS_KINDS[kind], **options.get(kind, {}))])[0] for kind in CHAOS_KINDS}
+    methods = config.get("methods")
+    if methods is not None and not (isinstance(methods, list) and all(isinstance(m, str) for m in methods)):
+        raise ValueError("chaos 'methods' must be a list of HTTP methods")
+    return {"seed": seed, "rates": {kind: float(rate) for kind, rate in rates.items()}, "kinds": kinds,
+            "methods": None if methods is None else [method.upper() for method in methods]}
+
+
+def base64_forms(secret):
+    """The parts of any base64 text containing `secret` that do not depend on its neighbours (one per alignment)."""
+    forms = []
+    for pad in ("", "x", "xx"):
+        encoded = base64.b64encode((pad + secret).encode("utf-8")).decode("ascii")
+        encoded = encoded[4:] if pad else encoded
+        forms.append(encoded[:-4])
+    return [form for form in forms if len(form) >= 8]
 
 
 # --------------------------------------------------------------------------- state
@@ -208,14 +318,17 @@ class SimulatorState:
     per region, so a generated IP is never handed out twice, across restarts too (--state).
     """
 
-    def __init__(self, state_file=None):
+    def __init__(self, state_file=None, request_log_file=None):
         self.lock = threading.Lock()
         self.state_file = state_file
+        self.request_log_file = request_log_file
         self.accounts = {}
         self.ip_owner = {}
         self.next_ip_index = {region: 0 for region in REGIONS}
         self.requests = []
         self.faults = []
+        self.chaos = None
+        self.fictional_index = 0
         self.rate_window = (0.0, 0)  # (window start, requests answered in it)
 
     # ---- persistence
@@ -291,7 +404,7 @@ class SimulatorState:
                 self.accounts, self.ip_owner, self.next_ip_index = before
                 raise
             if reset:
-                self.requests, self.faults = [], []
+                self.requests, self.faults, self.chaos = [], [], None
             self._save()
             return {account_id: list(self.accounts[account_id]) for account_id in accounts}
 
@@ -332,14 +445,26 @@ class SimulatorState:
     def log_request(self, **fields):
         """Append a request to the log (arrival order); returns the record to complete later."""
         with self.lock:
-            record = dict(seq=len(self.requests) + 1, **fields, status=None, fault=None)
+            record = dict(seq=len(self.requests) + 1, **fields, status=None, fault=None, chaos=None)
             self.requests.append(record)
             return record
 
-    def set_request_outcome(self, record, status, fault_action):
+    def set_request_outcome(self, record, status, fault):
+        """Complete a record: its status (None: no answer) and the fault that decided it; append it to the file."""
         with self.lock:
             record["status"] = status
-            record["fault"] = fault_action
+            record["fault"] = fault["action"] if fault else None
+            record["chaos"] = fault.get("chaos") if fault else None
+            if self.request_log_file:
+                with open(self.request_log_file, "a", encoding="utf-8") as log:
+                    log.write(json.dumps(record, sort_keys=True) + "\n")
+
+    def fictional_ips(self, count):
+        """`count` IPs of 198.18.0.0/15 never handed out before; they are on no account."""
+        with self.lock:
+            first = self.fictional_index
+            self.fictional_index += count
+        return [str(FICTIONAL_NETWORK + (index % 131070) + 1) for index in range(first, first + count)]
 
     def request_log(self):
         with self.lock:
@@ -363,7 +488,7 @@ class SimulatorState:
             self.faults = []
 
     def take_fault(self, method, account_id):
-        """The first fault matching this request, consuming one of its `times`; None if none."""
+        """The first fault matching this request, consuming one of its `times`; else a chaos draw; None if none."""
         with self.lock:
             for fault in self.faults:
                 match = fault["match"]
@@ -372,7 +497,44 @@ class SimulatorState:
                     if fault["times"] == 0:
                         self.faults.remove(fault)
                     return dict(fault)
+            return self._chaos_fault(method)
+
+    # ---- chaos: random faults (caller holds the lock)
+
+    def _chaos_fault(self, method):
+        chaos = self.chaos
+        if chaos is None or (chaos["methods"] is not None and method not in chaos["methods"]):
             return None
+        chaos["seen"][method] = chaos["seen"].get(method, 0) + 1
+        draw = chaos["random"].random()
+        for kind in CHAOS_KINDS:  # a fixed order, so a seed gives the same faults for the same requests
+            rate = chaos["rates"].get(kind, 0.0)
+            if draw < rate:
+                injected = chaos["injected"].setdefault(kind, {})
+                injected[method] = injected.get(method, 0) + 1
+                return dict(chaos["kinds"][kind], chaos=kind)
+            draw -= rate
+        return None
+
+    def set_chaos(self, config):
+        """Start the chaos mode (a checked config, see parse_chaos), or stop it with None; returns the last stats."""
+        with self.lock:
+            stats = self._chaos_stats()
+            if config is not None:
+                config = dict(config, random=random.Random(config["seed"]), seen={}, injected={})
+            self.chaos = config
+            return stats
+
+    def chaos_stats(self):
+        with self.lock:
+            return self._chaos_stats()
+
+    def _chaos_stats(self):
+        chaos = self.chaos
+        if chaos is None:
+            return {"enabled": False}
+        return {"enabled": True, "seed": chaos["seed"], "rates": dict(chaos["rates"]), "methods": chaos["methods"],
+                "seen": dict(chaos["seen"]), "injected": {kind: dict(by_method) for kind, by_method in chaos["injected"].items()}}
 
     def rate_limit_headers(self):
         """Informational X-RateLimit-* headers; Remaining never reaches 0 on its own."""
@@ -411,34 +573,41 @@ class SendGridApi:
     def __init__(self, state):
         self.state = state
 
-    def handle(self, method, account_id, query, raw_body):
+    def handle(self, method, account_id, query, raw_body, mangle=None):
+        """mangle: a `mangle` fault whose mode changes what GET or POST does (see MANGLE_MODES)."""
         if method not in ("GET", "POST", "DELETE"):
             raise ApiError(405, "Method %s is not allowed; use GET, POST or DELETE" % method)
         ips = self.state.account_ips(account_id)
         if ips is None:
             raise ApiError(404)
         if method == "GET":
-            return self.list_ips(ips, query)
+            return self.list_ips(ips, query, mangle)
         if method == "POST":
-            return self.add_ips(account_id, parse_json_body(raw_body))
+            return self.add_ips(account_id, parse_json_body(raw_body), mangle)
         return self.remove_ips(account_id, parse_json_body(raw_body))
 
-    @staticmethod
-    def list_ips(ips, query):
+    def list_ips(self, ips, query, mangle=None):
         limit = query.get("limit", str(DEFAULT_LIMIT))
         if not re.fullmatch(r"[0-9]+", limit) or not 1 <= int(limit) <= MAX_LIMIT:
             raise ApiError(400, "limit must be an integer from 1 to %d" % MAX_LIMIT, "limit")
+        mode = mangle.get("mode") if mangle else None
+        if mode == "endless_pages":  # a full page of IPs never listed before, every time
+            page = [{"ip": ip, "region": mangle.get("region", "us")} for ip in self.state.fictional_ips(int(limit))]
+            return json_reply(200, {"result": page, "pages": {"last": page[-1]["ip"]}})
         start = 0
-        if "offset" in query:
+        if "offset" in query and mode != "repeat_page":  # repeat_page: the offset is ignored
             offset = query["offset"]
             if not is_ipv4(offset):
                 raise ApiError(400, "offset must be a valid IPv4 address (the last IP already seen)", "offset")
             # start after the offset IP; an IP not on the account gives an empty page
             start = next((position + 1 for position, entry in enumerate(ips) if entry["ip"] == offset), len(ips))
         page = ips[start:start + int(limit)]
-        return json_reply(200, {"result": page, "pages": {"last": page[-1]["ip"]} if page else {}})
+        last = page[-1]["ip"] if page else None
+        if mode == "repeat_page" and page and mangle.get("shift_last"):
+            last = self.state.fictional_ips(1)[0]  # a new offset each time, so only the repeated IPs tell
+        return json_reply(200, {"result": page, "pages": {"last": last} if last else {}})
 
-    def add_ips(self, account_id, body):
+    def add_ips(self, account_id, body, mangle=None):
         if not isinstance(body, dict):
             raise ApiError(400, "Request body must be a JSON object with count and region")
         count = body.get("count")
@@ -447,8 +616,18 @@ class SendGridApi:
         region = body.get("region")
         if region not in REGIONS:
             raise ApiError(400, "region is required and must be one of: %s" % ", ".join(REGIONS), "region")
+        mode = mangle.get("mode") if mangle else None
+        if mode == "extra_ips":
+            count += mangle.get("extra", 1)
+        elif mode == "fewer_ips":
+            count = max(count - mangle.get("fewer", 1), 0)
+        elif mode == "wrong_region":
+            region = "us" if region == "eu" else "eu"
         ips = self.state.add_ips(account_id, region, count)
-        return json_reply(201, {"ips": ips, "region": region})
+        document = {"ips": ips, "region": region}
+        if mode == "no_ips":
+            del document["ips"]
+        return json_reply(201, document)
 
     def remove_ips(self, account_id, body):
         ips = body.get("ips") if isinstance(body, dict) else None
@@ -490,6 +669,9 @@ class ControlApi:
             ("GET", "/faults"): lambda: {"faults": self.state.pending_faults()},
             ("POST", "/faults"): lambda: {"faults": self.state.add_faults(parse_faults(body.get("faults")))},
             ("DELETE", "/faults"): lambda: self.state.clear_faults() or {"faults": []},
+            ("GET", "/chaos"): self.state.chaos_stats,
+            ("POST", "/chaos"): lambda: self._start_chaos(body),
+            ("DELETE", "/chaos"): lambda: self.state.set_chaos(None),
         }
         if (method, path) in routes:
             return json_reply(200, routes[(method, path)]())
@@ -502,6 +684,10 @@ class ControlApi:
         if path in {route_path for _method, route_path in routes}:
             return error_reply(405, "Method %s is not allowed on %s%s" % (method, CONTROL_PREFIX, path))
         return error_reply(404, "No control endpoint %s %s%s" % (method, CONTROL_PREFIX, path))
+
+    def _start_chaos(self, body):
+        self.state.set_chaos(parse_chaos(body))
+        return self.state.chaos_stats()
 
     def _set_accounts(self, body, reset):
         if not reset and "accounts" not in body:
@@ -518,6 +704,11 @@ class SimulatorHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive; every answer has a correct Content-Length
     server_version = "SendGridSimulator/1.0"
     timeout = 120  # idle keep-alive connections end after this
+
+    def setup(self):
+        super().setup()
+        if isinstance(self.connection, ssl.SSLSocket):
+            self.connection.do_handshake()  # here, not in the accepting thread: a stalled client stalls only itself
 
     def handle_any_method(self):
         raw_path, _question_mark, query_string = self.path.partition("?")
@@ -540,44 +731,56 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         route = API_PATH.match(raw_path)
         account_id = unquote(route.group(1)) if route else None
         authorized = self._is_authorized()
+        headers = {name: value for name, value in self.headers.items() if name.lower() != "authorization"}
         record = state.log_request(method=self.command, path=raw_path, account_id=account_id, query=query,
-                                   body=loggable_body(raw_body), authorized=authorized)
+                                   body=loggable_body(raw_body), authorized=authorized, headers=headers,
+                                   key_elsewhere=self._key_elsewhere(headers, raw_body))
         fault = state.take_fault(self.command, account_id)
         if self.server.latency:
             time.sleep(self.server.latency)
+        action = fault["action"] if fault else None
 
         def perform():
-            return self._perform(route is not None, authorized, account_id, query, raw_body)
+            return self._perform(route is not None, authorized, account_id, query, raw_body,
+                                 fault if action == "mangle" else None)
 
-        action = fault["action"] if fault else None
         # "commit": the operation runs first, then the fault decides the answer (the ambiguous case)
         committed = perform() if action in COMMITTABLE_ACTIONS and fault.get("commit") else None
         if action == "drop":
-            state.set_request_outcome(record, None, action)
+            state.set_request_outcome(record, None, fault)
             self.close_connection = True  # no answer at all: the connection just closes
             return
         if action == "rate_limit":
             reply = rate_limited_reply(fault)
         elif action == "error":
             reply = fault_error_reply(fault)
+        elif action == "respond":
+            reply = raw_reply(fault)
+        elif action == "mangle":
+            reply = mangled_reply(fault, perform())
         else:
             if action == "slow":
                 time.sleep(fault.get("delay", 1))
             reply = committed or perform()
-        state.set_request_outcome(record, reply.status, action)
+        state.set_request_outcome(record, reply.status, fault)
         reply.headers = {**state.rate_limit_headers(), **reply.headers}
         self._send(reply)
 
-    def _perform(self, routed, authorized, account_id, query, raw_body):
-        """The operation itself (no faults): its Reply, errors included."""
+    def _perform(self, routed, authorized, account_id, query, raw_body, mangle=None):
+        """The operation itself (no faults but `mangle`): its Reply, errors included."""
         if not routed:
             return error_reply(404, "The requested resource was not found")
         if not authorized:
             return error_reply(401)
         try:
-            return self.server.api.handle(self.command, account_id, query, raw_body)
+            return self.server.api.handle(self.command, account_id, query, raw_body, mangle)
         except ApiError as error:
             return error.reply()
+
+    def _key_elsewhere(self, headers, raw_body):
+        """True when the API key (or its base64 form) is anywhere but the Authorization header: a leak."""
+        places = [self.path, unquote(self.path), raw_body.decode("utf-8", "replace")] + list(headers.values())
+        return any(secret in place for secret in self.server.secrets for place in places)
 
     def _is_authorized(self):
         scheme, _space, token = (self.headers.get("Authorization") or "").partition(" ")
@@ -604,6 +807,12 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             self.rfile.readline()
 
     def _send(self, reply):
+        if reply.padding:
+            self._send_padded(reply)
+            return
+        if reply.trickle:
+            self._send_trickle(reply)
+            return
         may_have_body = reply.status != 204  # a 204 has neither body nor Content-Length
         self.send_response(reply.status)
         for name, value in reply.headers.items():
@@ -613,6 +822,51 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if may_have_body and reply.body and self.command != "HEAD":
             self.wfile.write(reply.body)
+
+    def _send_trickle(self, reply):
+        """The body a few bytes at a time, with a pause between them; stops when the client hangs up."""
+        block, interval = reply.trickle
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.close_connection = True
+        try:
+            for start in range(0, len(reply.body), block):
+                self.wfile.write(reply.body[start:start + block])
+                self.wfile.flush()
+                time.sleep(interval)
+        except (ConnectionError, TimeoutError, ssl.SSLError):
+            pass
+
+    def _send_padded(self, reply):
+        """A huge body, written block by block; stops quietly when the client hangs up."""
+        head, spaces, tail, chunked = reply.padding
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(head) + spaces + len(tail)))
+        self.end_headers()
+        self.close_connection = True  # whatever happens, this connection is done after such an answer
+
+        def write(block):
+            if block:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(block), block) if chunked else block)
+
+        try:
+            write(head)
+            while spaces > 0:
+                write(b" " * min(spaces, STREAM_BLOCK))
+                spaces -= STREAM_BLOCK
+            write(tail)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        except (ConnectionError, TimeoutError, ssl.SSLError):
+            pass  # the client refused to read it all, as it should
 
     def log_message(self, format, *args):  # noqa: A002 (signature of the base class)
         if self.server.verbose:
@@ -643,6 +897,36 @@ def rate_limited_reply(fault):
     return json_reply(429, {"errors": [{"field": None, "message": "too many requests"}]}, headers)
 
 
+def raw_reply(fault):
+    """The answer of a "respond" fault: exactly the status, headers and body given."""
+    if "json" in fault:
+        body = json.dumps(fault["json"]).encode("utf-8")
+        headers = {"Content-Type": "application/json", **fault.get("headers", {})}
+    else:
+        body = fault.get("body", "").encode("utf-8")
+        headers = fault.get("headers", {})
+    return Reply(fault.get("status", 200), body, headers=headers)
+
+
+def mangled_reply(fault, reply):
+    """The answer of a "mangle" fault, from the answer of the operation (already carried out)."""
+    mode = fault["mode"]
+    if reply.status >= 400 or not reply.body:
+        return reply  # an error answer, or a 204: nothing to mangle
+    if mode == "truncate_json":
+        reply.body = reply.body[:int(len(reply.body) * fault.get("keep", 0.5))]
+    elif mode == "wrong_content_type":
+        reply.headers["Content-Type"] = fault.get("content_type", "text/html; charset=utf-8")
+    elif mode == "huge_body":  # the JSON answer, padded with spaces before its closing brace
+        size = fault.get("size", HUGE_BODY_DEFAULT)
+        head, tail = reply.body[:-1], reply.body[-1:]
+        reply.padding = (head, max(size - len(reply.body), 0), tail, fault.get("chunked", False))
+        reply.body = None
+    elif mode == "trickle":
+        reply.trickle = (fault.get("block", 1), fault.get("interval", 0.5))
+    return reply
+
+
 def fault_error_reply(fault):
     """The answer of an "error" fault: a SendGrid JSON error, or an HTML page like a proxy's."""
     status = fault.get("status", 500)
@@ -655,18 +939,22 @@ def fault_error_reply(fault):
 class SimulatorServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, port, api_key, state, latency=0.0, verbose=False):
+    def __init__(self, port, api_key, state, latency=0.0, verbose=False, tls=None):
+        """tls: an ssl.SSLContext to serve HTTPS (the handshake happens in the request's thread)."""
         super().__init__(("127.0.0.1", port), SimulatorHandler)
         self.api_key = api_key
+        self.secrets = [api_key] + base64_forms(api_key)
         self.state = state
         self.api = SendGridApi(state)
         self.control = ControlApi(state)
         self.latency = latency
         self.verbose = verbose
+        if tls is not None:
+            self.socket = tls.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
 
     def handle_error(self, request, client_address):
-        """A client that went away (timeout, dropped keep-alive) is normal: say nothing."""
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+        """A client that went away (timeout, dropped keep-alive, refused our certificate) is normal: say nothing."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError, ssl.SSLError)):
             return
         super().handle_error(request, client_address)
 
@@ -690,6 +978,80 @@ def load_seed(path):
     return parse_accounts_spec(document.get("accounts") or {}, path)
 
 
+TLS_CERT_NAME, TLS_KEY_NAME = "simulator-cert.pem", "simulator-key.pem"
+
+
+def generate_self_signed(directory):
+    """A self-signed certificate for 127.0.0.1 and localhost (also its own CA) and its key, in `directory`.
+
+    Uses the openssl command, else the cryptography package; returns (cert path, key path).
+    """
+    os.makedirs(directory, exist_ok=True)
+    cert, key = os.path.join(directory, TLS_CERT_NAME), os.path.join(directory, TLS_KEY_NAME)
+    openssl = shutil.which("openssl")
+    if openssl:
+        subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                        "-keyout", key, "-out", cert, "-days", "7", "-subj", "/CN=SendGrid simulator",
+                        "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                        "-addext", "basicConstraints=critical,CA:TRUE",
+                        "-addext", "keyUsage=critical,digitalSignature,keyCertSign"],
+                       check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return cert, key
+    try:
+        return generate_with_cryptography(cert, key)
+    except ImportError:
+        raise ValueError("--tls needs the openssl command or the cryptography package; "
+                         "or pass --tls-cert and --tls-key") from None
+
+
+def generate_with_cryptography(cert_path, key_path):
+    import datetime  # pylint: disable=import-outside-toplevel
+    from cryptography import x509  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives import hashes, serialization  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives.asymmetric import ec  # pylint: disable=import-outside-toplevel
+    from cryptography.x509.oid import NameOID  # pylint: disable=import-outside-toplevel
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "SendGrid simulator")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=7))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")),
+                                                    x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=False,
+                                     encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    with open(key_path, "wb") as handle:
+        handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    with open(cert_path, "wb") as handle:
+        handle.write(certificate.public_bytes(serialization.Encoding.PEM))
+    return cert_path, key_path
+
+
+def tls_context(args):
+    """The server's SSLContext from --tls-cert/--tls-key or --tls; None for plain HTTP."""
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise ValueError("--tls-cert and --tls-key go together")
+    if args.tls_cert:
+        cert, key = args.tls_cert, args.tls_key
+    elif args.tls:
+        directory = args.tls_dir or os.path.dirname(os.path.abspath(args.port_file or os.path.join(os.getcwd(), "x")))
+        cert, key = generate_self_signed(directory)
+    else:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description="SendGrid Partners IP Provisioning API simulator")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = any free port)")
@@ -700,12 +1062,24 @@ def parse_args(argv):
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every SendGrid API answer")
     parser.add_argument("--pid-file", help="write the process id here")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument("--request-log", help="append each API request's log record here, one JSON line each")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM; with --tls-key)")
+    parser.add_argument("--tls-key", help="the private key of --tls-cert (PEM)")
+    parser.add_argument("--tls", action="store_true",
+                        help="serve HTTPS with a new self-signed certificate for 127.0.0.1, written to --tls-dir")
+    parser.add_argument("--tls-dir", help="where --tls writes %s and %s (default: beside --port-file, else the "
+                        "current directory)" % (TLS_CERT_NAME, TLS_KEY_NAME))
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    state = SimulatorState(args.state)
+    state = SimulatorState(args.state, args.request_log)
+    try:
+        tls = tls_context(args)
+    except (OSError, ValueError, ssl.SSLError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", None)
+        sys.exit("simulator: cannot set up TLS: %s%s" % (exc, ": " + detail.decode("utf-8", "replace") if detail else ""))
     try:
         if args.state and os.path.exists(args.state):
             state.load(args.state)
@@ -716,7 +1090,7 @@ def main(argv=None):
     except (OSError, ValueError, KeyError) as exc:
         sys.exit("simulator: cannot load initial state: %s" % exc)
 
-    server = SimulatorServer(args.port, args.api_key, state, args.latency, args.verbose)
+    server = SimulatorServer(args.port, args.api_key, state, args.latency, args.verbose, tls)
     port = server.server_address[1]
     stop_requested = threading.Event()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
@@ -728,7 +1102,7 @@ def main(argv=None):
     if args.port_file:
         write_atomically(args.port_file, "%d\n" % port)
     if args.verbose:
-        print("simulator: listening on http://127.0.0.1:%d" % port, file=sys.stderr, flush=True)
+        print("simulator: listening on %s://127.0.0.1:%d" % ("https" if tls else "http", port), file=sys.stderr, flush=True)
 
     while not stop_requested.wait(0.1):
         pass

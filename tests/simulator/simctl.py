@@ -17,6 +17,7 @@ import json
 import os
 import shlex
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -29,42 +30,53 @@ SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "server.py")
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 5.0
 LOG_NAME, PID_NAME, PORT_NAME = "simulator.log", "simulator.pid", "simulator.port"
+REQUEST_LOG_NAME = "requests.jsonl"
+TLS_CERT_NAME = "simulator-cert.pem"  # written by server.py --tls into DIR
 
 
 class SimulatorError(Exception):
     """The simulator could not be started or controlled."""
 
 
-def launch(directory, api_key, seed=None, state=None, latency=None, verbose=False):
+def launch(directory, api_key, seed=None, state=None, latency=None, verbose=False, tls=False):
     """Start server.py in its own session; returns (Popen, port) once /_sim/health answers.
 
-    Writes DIR/simulator.pid at once and logs stdout and stderr to DIR/simulator.log.
+    Writes DIR/simulator.pid at once, logs stdout and stderr to DIR/simulator.log and every API request's
+    record to DIR/requests.jsonl. tls=True: HTTPS with a self-signed certificate, DIR/simulator-cert.pem.
     """
     os.makedirs(directory, exist_ok=True)
     port_file = os.path.join(directory, PORT_NAME)
-    if os.path.exists(port_file):
-        os.unlink(port_file)  # a stale port file of an earlier run must not be mistaken for ours
-    command = [sys.executable, SERVER, "--port", "0", "--port-file", port_file, "--api-key", api_key]
+    for stale in (port_file, os.path.join(directory, TLS_CERT_NAME)):
+        if os.path.exists(stale):
+            os.unlink(stale)  # a stale port file or certificate of an earlier run must not be mistaken for ours
+    command = [sys.executable, SERVER, "--port", "0", "--port-file", port_file, "--api-key", api_key,
+               "--request-log", os.path.join(directory, REQUEST_LOG_NAME)]
     for option, value in (("--seed", seed), ("--state", state), ("--latency", latency)):
         if value is not None:
             command += [option, str(value)]
     if verbose:
         command.append("--verbose")
+    if tls:
+        command += ["--tls", "--tls-dir", directory]
     with open(os.path.join(directory, LOG_NAME), "ab") as log:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     with open(os.path.join(directory, PID_NAME), "w", encoding="utf-8") as pid_file:
         pid_file.write("%d\n" % process.pid)
     try:
-        port = wait_until_healthy(process, port_file, os.path.join(directory, LOG_NAME))
+        port = wait_until_healthy(process, port_file, os.path.join(directory, LOG_NAME),
+                                  cafile=os.path.join(directory, TLS_CERT_NAME) if tls else None)
     except SimulatorError:
         stop_process(process)
         raise
     return process, port
 
 
-def wait_until_healthy(process, port_file, log_path, timeout=START_TIMEOUT):
-    """The port once GET /_sim/health answers; SimulatorError if the server dies or times out."""
+def wait_until_healthy(process, port_file, log_path, timeout=START_TIMEOUT, cafile=None):
+    """The port once GET /_sim/health answers; SimulatorError if the server dies or times out.
+
+    cafile: the server's certificate when it serves HTTPS.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -74,7 +86,8 @@ def wait_until_healthy(process, port_file, log_path, timeout=START_TIMEOUT):
             with open(port_file, encoding="utf-8") as handle:
                 port = int(handle.read().strip())
             try:
-                control_call("http://127.0.0.1:%d" % port, "GET", "/_sim/health", timeout=2)
+                control_call("%s://127.0.0.1:%d" % ("https" if cafile else "http", port), "GET", "/_sim/health",
+                             timeout=2, cafile=cafile)
                 return port
             except (OSError, SimulatorError):
                 pass  # listening but not answering yet
@@ -90,13 +103,19 @@ def tail(path, lines=20):
         return "(no log: %s)" % exc
 
 
-def control_call(base_url, method, path, body=None, timeout=10):
-    """One control API call; returns the decoded JSON answer, SimulatorError on an HTTP error."""
+def control_call(base_url, method, path, body=None, timeout=10, cafile=None):
+    """One control API call; returns the decoded JSON answer, SimulatorError on an HTTP error.
+
+    cafile: the certificate to trust when the simulator serves HTTPS.
+    """
     data = None if body is None else json.dumps(body).encode("utf-8")
     request = urllib.request.Request(base_url + path, data=data, method=method,
                                      headers={"Content-Type": "application/json"})
+    handlers = [urllib.request.ProxyHandler({})]  # never through a proxy: the simulator is on loopback
+    if cafile:
+        handlers.append(urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=cafile)))
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
+        with urllib.request.build_opener(*handlers).open(request, timeout=timeout) as answer:
             return json.loads(answer.read().decode("utf-8"))
     except urllib.error.HTTPError as error:
         detail = error.read().decode("utf-8", "replace")
@@ -153,9 +172,10 @@ class Simulator:
     """A simulator on a free port for tests; a context manager. `.url` is the API base URL."""
 
     def __init__(self, api_key="simulator-test-key", directory=None, seed=None, state=None, latency=None,
-                 verbose=False):
+                 verbose=False, tls=False):
         self.api_key = api_key
-        self.options = {"seed": seed, "state": state, "latency": latency, "verbose": verbose}
+        self.tls = tls
+        self.options = {"seed": seed, "state": state, "latency": latency, "verbose": verbose, "tls": tls}
         self._temporary = None if directory else tempfile.TemporaryDirectory(prefix="sendgrid-sim-")
         self.directory = directory or self._temporary.name
         self.process = None
@@ -163,7 +183,17 @@ class Simulator:
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % ("https" if self.tls else "http", self.port)
+
+    @property
+    def ca_path(self):
+        """The self-signed certificate to trust (tls=True), else None."""
+        return os.path.join(self.directory, TLS_CERT_NAME) if self.tls else None
+
+    @property
+    def request_log_path(self):
+        """Every API request's log record, one JSON line each, also after a stop."""
+        return os.path.join(self.directory, REQUEST_LOG_NAME)
 
     @property
     def pid(self):
@@ -200,7 +230,7 @@ class Simulator:
     # ---- control API
 
     def control(self, method, path, body=None):
-        return control_call(self.url, method, path, body)
+        return control_call(self.url, method, path, body, cafile=self.ca_path)
 
     def reset(self, accounts=None):
         return self.control("POST", "/_sim/reset", {"accounts": accounts or {}})
@@ -226,11 +256,23 @@ class Simulator:
     def clear_faults(self):
         self.control("DELETE", "/_sim/faults")
 
+    def chaos(self, config=None):
+        """Start random faults with `config` ({seed, rates, options, methods}); returns the chaos stats."""
+        if config is None:
+            return self.control("GET", "/_sim/chaos")
+        return self.control("POST", "/_sim/chaos", config)
+
+    def stop_chaos(self):
+        """Stop random faults; returns the final stats."""
+        return self.control("DELETE", "/_sim/chaos")
+
     # ---- the SendGrid API
 
     def call(self, method, account_id, api_key=None, **options):
         """A SendGrid API request for `account_id` with this simulator's key (unless `api_key`)."""
         key = self.api_key if api_key is None else api_key
+        if self.tls:
+            options.setdefault("cafile", self.ca_path)
         return api_call(self.url, method, account_path(account_id), key, **options)
 
 
@@ -251,11 +293,13 @@ def account_path(account_id):
     return "/v3/partners/accounts/%s/ips" % urllib.parse.quote(account_id, safe="")
 
 
-def api_call(base_url, method, path, api_key, query=None, body=None, raw_body=None, timeout=10, connection=None):
+def api_call(base_url, method, path, api_key, query=None, body=None, raw_body=None, timeout=10, connection=None,
+             cafile=None):
     """One SendGrid API request; `body` is sent as JSON, `raw_body` (bytes) as is.
 
     Pass an http.client.HTTPConnection as `connection` to reuse it (keep-alive).
     A dropped connection raises http.client.RemoteDisconnected (a ConnectionError).
+    cafile: the certificate to trust for an https:// base_url.
     """
     if query:
         path += "?" + urllib.parse.urlencode(query)
@@ -265,7 +309,12 @@ def api_call(base_url, method, path, api_key, query=None, body=None, raw_body=No
         headers["Content-Type"] = "application/json"
     own_connection = connection is None
     if own_connection:
-        connection = http.client.HTTPConnection(urllib.parse.urlsplit(base_url).netloc, timeout=timeout)
+        parts = urllib.parse.urlsplit(base_url)
+        if parts.scheme == "https":
+            connection = http.client.HTTPSConnection(parts.netloc, timeout=timeout,
+                                                     context=ssl.create_default_context(cafile=cafile))
+        else:
+            connection = http.client.HTTPConnection(parts.netloc, timeout=timeout)
     try:
         connection.request(method, path, body=raw_body, headers=headers)
         response = connection.getresponse()
@@ -285,17 +334,21 @@ def main(argv=None):
     start.add_argument("--state")
     start.add_argument("--latency", type=float)
     start.add_argument("--verbose", action="store_true")
+    start.add_argument("--tls", action="store_true",
+                       help="HTTPS with a self-signed certificate, DIR/%s (exported as SENDGRID_SIM_CA_PATH)" % TLS_CERT_NAME)
     stop = commands.add_parser("stop", help="stop the simulator whose pid is in DIR/simulator.pid")
     stop.add_argument("--dir", required=True)
     args = parser.parse_args(argv)
 
     if args.command == "start":
         try:
-            process, port = launch(args.dir, args.api_key, args.seed, args.state, args.latency, args.verbose)
+            process, port = launch(args.dir, args.api_key, args.seed, args.state, args.latency, args.verbose, args.tls)
         except SimulatorError as exc:
             sys.exit("simctl: %s" % exc)
-        print("export SENDGRID_API_URL=%s" % shlex.quote("http://127.0.0.1:%d" % port))
+        print("export SENDGRID_API_URL=%s" % shlex.quote("%s://127.0.0.1:%d" % ("https" if args.tls else "http", port)))
         print("export SENDGRID_SIM_PID=%d" % process.pid)
+        if args.tls:
+            print("export SENDGRID_SIM_CA_PATH=%s" % shlex.quote(os.path.join(os.path.abspath(args.dir), TLS_CERT_NAME)))
         return 0
 
     pid_path = os.path.join(args.dir, PID_NAME)

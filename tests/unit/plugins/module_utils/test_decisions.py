@@ -123,7 +123,10 @@ def test_connection_problems_accept_good_settings():
     ({"api_url": "api.sendgrid.com"}, "api_url 'api.sendgrid.com' is not a base URL"),
     ({"api_url": "ftp://x"}, "api_url 'ftp://x' is not a base URL"),
     ({"api_url": "https://x/?a=1"}, "is not a base URL"),
-    ({"timeout": 0}, "timeout must be a number of seconds above 0, got 0"),
+    ({"timeout": 0}, "timeout must be a number of seconds above 0 and at most 3600, got 0"),
+    ({"timeout": float("inf")}, "timeout must be a number of seconds above 0 and at most 3600, got inf"),
+    ({"api_url": "http://[::1"}, "api_url 'http://[::1' is not a base URL"),
+    ({"api_url": "http://host:99999"}, "api_url 'http://host:99999' is not a base URL"),
     ({"max_retries": -1}, "max_retries must be 0 or more, got -1"),
 ])
 def test_connection_problems_name_option_and_value(overrides, fragment):
