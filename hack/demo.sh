@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# make demo: build and install the collection, start the simulator from its seed, run
+# `ansible-playbook sendgrid.partners.onboard -i playbooks/inventory/example.yml` twice (the second run
+# changes nothing) and print what each customer got. Everything lives under build/demo and .venv/demo.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+demo=build/demo
+rm -rf "$demo"
+mkdir -p "$demo"
+
+# Python 3.11 venv with the ansible-core and requests that the 2.19 tests pin.
+grep -hE '^(ansible-core|requests)==' tests/requirements-core-2.19.txt tests/requirements-test.txt >"$demo/requirements.txt"
+venv=$(hack/venv.sh demo 3.11 "$demo/requirements.txt")
+PATH=$venv/bin:$PATH
+
+# The installed tarball, not the work tree, is what the playbook runs.
+ansible-galaxy collection build --force --output-path "$demo" . >/dev/null
+export ANSIBLE_COLLECTIONS_PATH=$repo/$demo/collections
+ansible-galaxy collection install --force -p "$ANSIBLE_COLLECTIONS_PATH" "$demo"/sendgrid-partners-*.tar.gz >/dev/null
+
+# The simulator, from the seed (no state file yet), stopped by its PID whatever happens.
+trap 'python tests/simulator/simctl.py stop --dir "$demo/simulator"' EXIT
+eval "$(python tests/simulator/simctl.py start --dir "$demo/simulator" --api-key demo-key \
+    --seed tests/simulator/example_seed.yml --state "$demo/simulator/state.json")"
+export SENDGRID_API_KEY=demo-key   # SENDGRID_API_URL comes from simctl
+echo "simulator: $SENDGRID_API_URL (pid $SENDGRID_SIM_PID)"
+
+for run in 1 2; do
+    echo "== run $run: ansible-playbook sendgrid.partners.onboard -i playbooks/inventory/example.yml"
+    ansible-playbook sendgrid.partners.onboard -i playbooks/inventory/example.yml \
+        -e "sendgrid_report_path=$demo/reports/run$run.json"
+done
+
+echo "== what each customer holds (report: $demo/reports/run1.json and .csv; run 2 added nothing)"
+python - "$demo/reports/run1.json" "$demo/reports/run2.json" <<'PY'
+import json
+import sys
+
+first, second = (json.load(open(path)) for path in sys.argv[1:])
+print("%-10s %-36s %-8s %-40s %s" % ("customer", "account", "run 1", "us IPs (+ added)", "eu IPs (+ added)"))
+for customer in first["customers"]:
+    cells = []
+    for region in ("us", "eu"):
+        line = customer["regions"].get(region)
+        cells.append("-" if line is None else "%s (+%d)" % (" ".join(line["ips"]) or "none", line["added"]))
+    print("%-10s %-36s %-8s %-40s %s" % (customer["host"], customer["account_id"], customer["status"], *cells))
+    if customer["error"]:
+        print("    error: " + customer["error"])
+summary = second["summary"]
+print("run 2: %d changed, %d failed, %d IPs added" % (summary["changed"], summary["failed"], summary["ips_added"]))
+sys.exit(0 if summary["changed"] == summary["ips_added"] == 0 else 1)
+PY
