@@ -79,6 +79,11 @@ sim_check_leaks() {
         1) echo "leak check: no API key in ${places[*]}" ;;
         *) echo "LEAK CHECK: grep failed" >&2; return 1 ;;
     esac
+    # The simulator flags a request that carried the key anywhere but the Authorization header.
+    if grep -lF '"key_elsewhere": true' "$SIM_LOG_DIR/simulator/requests.jsonl"; then
+        echo "LEAK: a request sent the API key outside the Authorization header" >&2
+        return 1
+    fi
 }
 
 sim_finish() {
