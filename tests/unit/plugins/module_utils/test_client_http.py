@@ -9,9 +9,7 @@ for, and the headers and path it sends.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import secrets
 import socket
 import threading
@@ -23,27 +21,16 @@ import pytest
 from ansible_collections.sendgrid.partners.plugins.module_utils import _client
 from ansible_collections.sendgrid.partners.plugins.module_utils._client import ApiError, SendGridClient, TransportError
 
-SIMCTL_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "simulator", "simctl.py")
 API_KEY = "unit-test-key-" + secrets.token_hex(8)
 PATH = "/v3/partners/accounts/acc1/ips"
 
 
-def load_simctl():
-    spec = importlib.util.spec_from_file_location("sendgrid_partners_simctl", SIMCTL_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
-def sim():
-    """A simulator with one empty account acc1, no faults, an empty request log.
-
-    One per test: ansible-test runs each test in a fork that never tears down wider-scoped fixtures.
-    """
-    with load_simctl().Simulator(api_key=API_KEY) as started:
-        started.reset({"acc1": {}})
-        yield started
+def sim(start_simulator):
+    """A simulator with one empty account acc1, no faults, an empty request log."""
+    started = start_simulator(api_key=API_KEY)
+    started.reset({"acc1": {}})
+    return started
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ stable and fast.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import ipaddress
 import json
 import os
@@ -36,8 +36,6 @@ from ansible_collections.sendgrid.partners.plugins.module_utils._module import (
     ipv4_problems,
 )
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SIMCTL_PATH = os.path.join(HERE, "..", "..", "..", "simulator", "simctl.py")
 KEY = "fuzz-test-key-8c4e2a7d19"
 ONE_SEGMENT = re.compile(r"^/v3/partners/accounts/([^/?#]+)/ips$")
 STRICT_IPV4 = re.compile(r"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$")
@@ -82,19 +80,9 @@ def json_containers(inner):
 JSON = st.recursive(JSON_LEAF, json_containers, max_leaves=8)
 
 
-def load_simctl():
-    spec = importlib.util.spec_from_file_location("sendgrid_partners_simctl", SIMCTL_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
-def sim():
-    simulator = load_simctl().Simulator(api_key=KEY)
-    simulator.start()
-    yield simulator
-    simulator.close()
+def sim(start_simulator):
+    return start_simulator(api_key=KEY)
 
 
 def assert_one_segment(record, account_id):

@@ -8,8 +8,6 @@ account really holds afterwards.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import time
 import tracemalloc
 
@@ -24,26 +22,14 @@ from ansible_collections.sendgrid.partners.plugins.module_utils._client import (
 )
 from ansible_collections.sendgrid.partners.plugins.module_utils._provisioning import OutcomeError, Purchase, region_ips
 
-SIMCTL_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "simulator", "simctl.py")
 KEY = "hostile-server-test-key-5f1d3c"
 ACCOUNT = "acc/1"  # a slash, so every path below also proves the one-segment encoding
 PATH = "/v3/partners/accounts/acc%2F1/ips"
 
 
-def load_simctl():
-    spec = importlib.util.spec_from_file_location("sendgrid_partners_simctl", SIMCTL_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
-def sim():
-    """A simulator of its own per test (ansible-test runs each test in a fork, so nothing is shared)."""
-    simulator = load_simctl().Simulator(api_key=KEY)
-    simulator.start()
-    yield simulator
-    simulator.close()
+def sim(start_simulator):
+    return start_simulator(api_key=KEY)
 
 
 class Recorder:

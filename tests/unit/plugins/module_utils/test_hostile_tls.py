@@ -4,33 +4,21 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
 
 import pytest
 
 from ansible_collections.sendgrid.partners.plugins.module_utils._client import SendGridClient, TransportError
 from ansible_collections.sendgrid.partners.plugins.module_utils._module import CONNECTION_ARGUMENT_SPEC
 
-SIMCTL_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "simulator", "simctl.py")
 KEY = "tls-test-key-0e9b7c21"
 ACCOUNT = "sg1a2bcd3ef4ab5c67d8efab91c01de2fa"
 
 
-def load_simctl():
-    spec = importlib.util.spec_from_file_location("sendgrid_partners_simctl", SIMCTL_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
-def sim():
-    simulator = load_simctl().Simulator(api_key=KEY, tls=True)
-    simulator.start()
+def sim(start_simulator):
+    simulator = start_simulator(api_key=KEY, tls=True)
     simulator.reset({ACCOUNT: {"generate": {"us": 2}}})
-    yield simulator
-    simulator.close()
+    return simulator
 
 
 # REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE are common in AWX execution environments and corporate images: requests lets them
@@ -82,13 +70,9 @@ def test_validate_certs_false_wins_over_ca_path(sim, environment, tmp_path):
     assert client(sim, validate_certs=False, ca_path=str(bogus)).list_ips(ACCOUNT) == sim.accounts()[ACCOUNT]
 
 
-def test_a_wrong_ca_path_still_fails_clearly(sim):
-    other = load_simctl().Simulator(api_key=KEY, tls=True)
-    other.start()
-    try:
-        with pytest.raises(TransportError) as caught:
-            client(sim, ca_path=other.ca_path).list_ips(ACCOUNT)
-    finally:
-        other.close()
+def test_a_wrong_ca_path_still_fails_clearly(sim, start_simulator):
+    other = start_simulator(api_key=KEY, tls=True)
+    with pytest.raises(TransportError) as caught:
+        client(sim, ca_path=other.ca_path).list_ips(ACCOUNT)
     assert "TLS failed" in str(caught.value) and "ca_path" in str(caught.value)
     assert sim.requests() == []
