@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Fault soak: onboard N customers with the role/playbook against the simulator under random faults, rerun
 until converged, and check that no money was lost and nothing was bought twice.
 
