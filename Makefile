@@ -10,6 +10,10 @@ SHELL := bash
 CORES ?= 2.16/3.11 2.19/3.12 2.21/3.13
 SANITY_CORES ?= 2.21/3.12 2.16/3.11
 CHECK_CORES ?= 2.19/3.12
+# make release-check runs make test, then units, integration and sanity on the rest of the supported matrix
+# (README.md, "Supported versions"): the other cores, and Python 3.10 where a core supports it.
+RELEASE_CORES ?= 2.16/3.10 2.17/3.10 2.18/3.13 2.20/3.12
+RELEASE_SANITY_CORES ?= 2.17/3.10 2.18/3.13 2.19/3.12 2.20/3.12
 ARGS ?=
 
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
@@ -19,23 +23,37 @@ TOOLS_VENV := hack/venv.sh tools 3.12 tests/requirements-tools.txt
 # Run $(2) once for each CORE/PYTHON pair in $(1), with $$core and $$py set.
 for_each_core = for pair in $(1); do core=$${pair%/*} py=$${pair\#*/}; $(2); done
 
-.PHONY: help test check simulator units integration sanity lint build install demo clean
+TEST_STAGES := simulator units integration sanity lint docs ee galaxy changelog
+RELEASE_STAGES := $(TEST_STAGES) release-units release-integration release-sanity
+
+.PHONY: help test check simulator units integration sanity lint docs ee galaxy changelog \
+	release-check release-units release-integration release-sanity release build install demo clean
 
 help:
-	@echo "make test         everything CI runs: simulator, units, integration, sanity, lint (stops at the first failure)"
-	@echo "make check        fast loop: simulator, units and integration on $(CHECK_CORES)"
-	@echo "make simulator    the SendGrid simulator's tests and contract test"
-	@echo "make units        ansible-test units on CORES=\"$(CORES)\""
-	@echo "make integration  ansible-test integration (against the simulator) on CORES"
-	@echo "make sanity       ansible-test sanity on SANITY_CORES=\"$(SANITY_CORES)\""
-	@echo "make lint         shellcheck, antsibull-changelog, ansible-lint, ansible-builder introspect"
-	@echo "make build        $(TARBALL)"
-	@echo "make install      install the tarball into build/collections"
-	@echo "make demo         the main job, on the bundled simulator"
-	@echo "make clean        remove venvs, build and test output"
+	@echo "make test           everything CI runs, stopping at the first failure: $(TEST_STAGES)"
+	@echo "make check          fast loop: simulator, units and integration on $(CHECK_CORES)"
+	@echo "make simulator      the SendGrid simulator's tests and contract test"
+	@echo "make units          ansible-test units on CORES=\"$(CORES)\""
+	@echo "make integration    ansible-test integration (against the simulator) on CORES"
+	@echo "make sanity         ansible-test sanity on SANITY_CORES=\"$(SANITY_CORES)\""
+	@echo "make lint           shellcheck, antsibull-changelog lint, ansible-lint --profile production on the repo"
+	@echo "make docs           antsibull-docs lint-collection-docs --plugin-docs, ansible-doc of each module and role, Markdown links"
+	@echo "make ee             ansible-builder introspect --sanitize and create (context in build/ee, no container engine)"
+	@echo "make galaxy         galaxy-importer on $(TARBALL), offline"
+	@echo "make changelog      preview this version's CHANGELOG.md in build/changelog (fragments stay)"
+	@echo "make release-check  make test, then units/integration on RELEASE_CORES=\"$(RELEASE_CORES)\""
+	@echo "                    and sanity on RELEASE_SANITY_CORES=\"$(RELEASE_SANITY_CORES)\""
+	@echo "make release        release-check, then antsibull-changelog release: consumes the fragments (docs/releasing.md)"
+	@echo "make build          $(TARBALL)"
+	@echo "make install        install the tarball into build/collections"
+	@echo "make demo           the main job, on the bundled simulator"
+	@echo "make clean          remove venvs, build and test output"
 
 test:
-	@MAKE="$(MAKE)" hack/stages.sh simulator units integration sanity lint
+	@MAKE="$(MAKE)" hack/stages.sh $(TEST_STAGES)
+
+release-check:
+	@MAKE="$(MAKE)" hack/stages.sh $(RELEASE_STAGES)
 
 check:
 	@CORES="$(CHECK_CORES)" MAKE="$(MAKE)" hack/stages.sh simulator units integration
@@ -52,8 +70,37 @@ integration:
 sanity:
 	$(call for_each_core,$(SANITY_CORES),hack/ansible-test.sh $$core $$py sanity --venv --python $$py $(ARGS))
 
+release-units:
+	$(call for_each_core,$(RELEASE_CORES),hack/units.sh $$core $$py $(ARGS))
+
+release-integration:
+	$(call for_each_core,$(RELEASE_CORES),hack/integration.sh $$core $$py $(ARGS))
+
+release-sanity:
+	$(call for_each_core,$(RELEASE_SANITY_CORES),hack/ansible-test.sh $$core $$py sanity --venv --python $$py $(ARGS))
+
 lint: install
 	hack/lint.sh build/collections
+
+docs: install
+	hack/docs.sh build/collections
+
+ee: install
+	hack/ee.sh build/collections
+
+galaxy: build
+	hack/galaxy-importer.sh $(TARBALL)
+
+changelog:
+	hack/changelog.sh build/changelog
+
+# The one target that changes the work tree: CHANGELOG.md and changelogs/changelog.yaml get the release, the
+# fragments are removed. Commit the result and tag it (docs/releasing.md).
+release: release-check
+	venv=$$($(TOOLS_VENV)); \
+	PATH=$$venv/bin:$$PATH antsibull-changelog release; \
+	"$$venv/bin/antsibull-changelog" lint-changelog-yaml changelogs/changelog.yaml
+	$(MAKE) --no-print-directory build
 
 build:
 	venv=$$($(TOOLS_VENV)); \
