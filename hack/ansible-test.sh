@@ -9,14 +9,8 @@ python_version=${2:?python version, e.g. 3.12}
 shift 2
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-# ansible-core and test tooling, plus what the collection's tests need (ansible-test's own file names).
-requirements=("$repo/tests/requirements-core-$core.txt")
-for extra in tests/unit/requirements.txt tests/integration/requirements.txt; do
-    if [[ -f $repo/$extra ]]; then
-        requirements+=("$repo/$extra")
-    fi
-done
-venv=$("$repo/hack/venv.sh" "core-$core-py$python_version" "$python_version" "${requirements[@]}")
+# ansible-core and test tooling, plus what the collection's tests need (the same venv as hack/soak.sh).
+venv=$("$repo/hack/core-venv.sh" "$core" "$python_version")
 "$repo/hack/seed-get-pip.sh" "$venv/bin/python"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sendgrid-partners.XXXXXX")

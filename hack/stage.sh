@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Copy the work tree (uncommitted changes included) to DIR/ansible_collections/sendgrid/partners,
-# where ansible-test needs it, and print that path. Venvs, build output and test output stay behind.
+# where ansible-test needs it, and print that path. Venvs, build output, test output, make bench's results and
+# every log stay behind.
 # Usage: hack/stage.sh DIR
 set -euo pipefail
 
@@ -12,6 +13,7 @@ rm -rf "$dest"
 mkdir -p "$dest"
 tar -C "$repo" -c \
     --exclude=./.venv --exclude='./.venv-*' --exclude=./build --exclude=./tests/output \
-    --exclude='*.tar.gz' --exclude=__pycache__ --exclude=.pytest_cache --exclude=.benchmarks . \
+    --exclude='*.tar.gz' --exclude=__pycache__ --exclude=.pytest_cache --exclude=.benchmarks \
+    --exclude=./bench/results --exclude='*.log' . \
   | tar -C "$dest" -x
 echo "$dest"

@@ -21,6 +21,7 @@ options:
       - Base URL of the SendGrid API.
       - Use V(https://api.eu.sendgrid.com) for EU regional accounts. Any base URL works, for example a proxy or a test simulator.
       - If not set, the value of the E(SENDGRID_API_URL) environment variable is used, else V(https://api.sendgrid.com).
+      - An empty or blank value (as AWX renders an empty credential field) counts as not set.
     type: str
     default: https://api.sendgrid.com
   timeout:

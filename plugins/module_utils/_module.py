@@ -34,11 +34,24 @@ CONNECTION_ARGUMENT_SPEC = {
 }
 
 
+def api_url_or_default(value):
+    """value, or the default API URL when value is unset: None, '' or only blanks.
+
+    AWX/Automation Controller renders an empty credential field as '', so SENDGRID_API_URL='' (or api_url: '')
+    means "not set", not "a URL".
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return DEFAULT_API_URL
+    return value
+
+
 def build_module(argument_spec, **kwargs):
     """An AnsibleModule whose spec is the module's own plus the connection options."""
     spec = dict(CONNECTION_ARGUMENT_SPEC)
     spec.update(argument_spec)
-    return AnsibleModule(argument_spec=spec, **kwargs)
+    module = AnsibleModule(argument_spec=spec, **kwargs)
+    module.params["api_url"] = api_url_or_default(module.params.get("api_url"))
+    return module
 
 
 MAX_TIMEOUT = 3600
@@ -59,9 +72,10 @@ def connection_problems(params):
     problems = []
     if not params.get("api_key"):
         problems.append("api_key is required: set the api_key option or the SENDGRID_API_KEY environment variable")
-    if not base_url_ok(params["api_url"]):
+    api_url = api_url_or_default(params.get("api_url"))
+    if not base_url_ok(api_url):
         problems.append("api_url %r is not a base URL: use https://api.sendgrid.com, https://api.eu.sendgrid.com or http(s)://host[:port]"
-                        % params["api_url"])
+                        % api_url)
     if not 0 < params["timeout"] <= MAX_TIMEOUT:
         problems.append("timeout must be a number of seconds above 0 and at most %d, got %s" % (MAX_TIMEOUT, params["timeout"]))
     if params["max_retries"] < 0:
@@ -129,7 +143,7 @@ def client_for(module, gate=None):
     params = module.params
     return SendGridClient(
         api_key=params["api_key"],
-        api_url=params["api_url"],
+        api_url=api_url_or_default(params["api_url"]),
         timeout=params["timeout"],
         validate_certs=params["validate_certs"],
         ca_path=params["ca_path"],

@@ -153,9 +153,10 @@ def run(module, client):
 def main():
     module = build_module(ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
-    check_input(module, [account_id_problem(params["account_id"]),
-                         "ips must name at least one IPv4 address" if not params["ips"] else None]
-                + ipv4_problems("ips", params["ips"]))
+    problems = [account_id_problem(params["account_id"]),
+                "ips must name at least one IPv4 address" if not params["ips"] else None]
+    problems.extend(ipv4_problems("ips", params["ips"]))
+    check_input(module, problems)
     run_module(module, run)
 
 

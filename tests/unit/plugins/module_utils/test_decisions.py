@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ansible_collections.sendgrid.partners.plugins.module_utils import _client as client
@@ -132,6 +134,55 @@ def test_connection_problems_accept_good_settings():
 def test_connection_problems_name_option_and_value(overrides, fragment):
     problems = common.connection_problems(connection(**overrides))
     assert len(problems) == 1 and fragment in problems[0]
+
+
+@pytest.mark.parametrize("api_url", [None, "", " ", "\t\n"])
+def test_empty_api_url_means_the_default(api_url):
+    # AWX renders an empty credential field as '': SENDGRID_API_URL='' is "not set", not a bad URL.
+    assert common.api_url_or_default(api_url) == "https://api.sendgrid.com"
+    assert common.connection_problems(connection(api_url=api_url)) == []
+
+
+def test_api_url_or_default_keeps_a_given_url():
+    assert common.api_url_or_default("https://api.eu.sendgrid.com") == "https://api.eu.sendgrid.com"
+
+
+def patched_module_args(args):
+    try:
+        from ansible.module_utils.testing import patch_module_args  # pylint: disable=import-outside-toplevel
+    except ImportError:  # ansible-core < 2.19
+        from unittest import mock  # pylint: disable=import-outside-toplevel
+        from ansible.module_utils import basic  # pylint: disable=import-outside-toplevel
+        return mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode("utf-8"))
+    return patch_module_args(args)
+
+
+@pytest.mark.parametrize("args, env", [
+    ({"api_key": "k"}, {"SENDGRID_API_URL": ""}),
+    ({"api_key": "k"}, {"SENDGRID_API_URL": "  "}),
+    ({"api_key": "k", "api_url": ""}, {}),
+    ({"api_key": "k", "api_url": " "}, {"SENDGRID_API_URL": "https://api.eu.sendgrid.com"}),
+])
+def test_module_with_empty_api_url_uses_the_default(monkeypatch, args, env):
+    monkeypatch.delenv("SENDGRID_API_URL", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with patched_module_args(args):
+        module = common.build_module({})
+    assert module.params["api_url"] == "https://api.sendgrid.com"
+    assert common.connection_problems(module.params) == []
+    client = common.client_for(module)
+    try:
+        assert client.base_url == "https://api.sendgrid.com"
+    finally:
+        client.close()
+
+
+def test_module_takes_api_url_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SENDGRID_API_URL", "https://api.eu.sendgrid.com")
+    with patched_module_args({"api_key": "k"}):
+        module = common.build_module({})
+    assert module.params["api_url"] == "https://api.eu.sendgrid.com"
 
 
 def test_split_request_dedupes_and_keeps_order():
