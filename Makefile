@@ -14,6 +14,11 @@ CHECK_CORES ?= 2.19/3.12
 # (README.md, "Supported versions"): the other cores, and Python 3.10 where a core supports it.
 RELEASE_CORES ?= 2.16/3.10 2.17/3.10 2.18/3.13 2.20/3.12
 RELEASE_SANITY_CORES ?= 2.17/3.10 2.18/3.13 2.19/3.12 2.20/3.12
+# The fault soak (tests/soak/soak.py) runs on one pair, in the venv make units/integration make for it: make soak at
+# full size (issue 6: 300 customers), and soak-small, a few customers, inside make test.
+SOAK_CORE ?= 2.19/3.12
+SOAK_CUSTOMERS ?= 300
+SOAK_SMALL_ARGS ?= --customers 6 --seed 2
 ARGS ?=
 
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
@@ -23,10 +28,10 @@ TOOLS_VENV := hack/venv.sh tools 3.12 tests/requirements-tools.txt
 # Run $(2) once for each CORE/PYTHON pair in $(1), with $$core and $$py set.
 for_each_core = for pair in $(1); do core=$${pair%/*} py=$${pair\#*/}; $(2); done
 
-TEST_STAGES := simulator units integration sanity lint docs ee galaxy changelog
+TEST_STAGES := simulator units integration soak-small sanity lint docs ee galaxy changelog
 RELEASE_STAGES := $(TEST_STAGES) release-units release-integration release-sanity
 
-.PHONY: help test check simulator units integration sanity lint docs ee galaxy changelog \
+.PHONY: help test check simulator units integration soak-small soak bench sanity lint docs ee galaxy changelog \
 	release-check release-units release-integration release-sanity release build install demo clean
 
 help:
@@ -35,6 +40,9 @@ help:
 	@echo "make simulator      the SendGrid simulator's tests and contract test"
 	@echo "make units          ansible-test units on CORES=\"$(CORES)\""
 	@echo "make integration    ansible-test integration (against the simulator) on CORES"
+	@echo "make soak-small     the fault soak at a small size ($(SOAK_SMALL_ARGS)) on SOAK_CORE=$(SOAK_CORE)"
+	@echo "make soak           the fault soak at full size (--customers $(SOAK_CUSTOMERS)); not in make test"
+	@echo "make bench          hack/bench.sh: onboard speed against a uri playbook and a thread pool; not in make test"
 	@echo "make sanity         ansible-test sanity on SANITY_CORES=\"$(SANITY_CORES)\""
 	@echo "make lint           shellcheck, antsibull-changelog lint, ansible-lint --profile production on the repo"
 	@echo "make docs           antsibull-docs lint-collection-docs --plugin-docs, ansible-doc of each module and role, Markdown links"
@@ -66,6 +74,15 @@ units:
 
 integration:
 	$(call for_each_core,$(CORES),hack/integration.sh $$core $$py $(ARGS))
+
+soak-small:
+	$(call for_each_core,$(SOAK_CORE),hack/soak.sh $$core $$py $(SOAK_SMALL_ARGS) $(ARGS))
+
+soak:
+	$(call for_each_core,$(SOAK_CORE),hack/soak.sh $$core $$py --customers $(SOAK_CUSTOMERS) $(ARGS))
+
+bench:
+	hack/bench.sh $(ARGS)
 
 sanity:
 	$(call for_each_core,$(SANITY_CORES),hack/ansible-test.sh $$core $$py sanity --venv --python $$py $(ARGS))
