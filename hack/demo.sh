@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make demo: build and install the collection, start the simulator from its seed, run
 # `ansible-playbook sendgrid.partners.onboard -i playbooks/inventory/example.yml` twice (the second run
-# changes nothing) and print what each customer got. Everything lives under build/demo and .venv/demo.
+# changes nothing) and print each run's plan and what each customer got. Everything lives under build/demo and .venv/demo.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,6 +39,10 @@ import json
 import sys
 
 first, second = (json.load(open(path)) for path in sys.argv[1:])
+for run, report in (("run 1", first), ("run 2", second)):
+    print("plan, %s (before any purchase, cap %d):" % (run, report["plan"]["max_new_ips"]))
+    for line in report["plan"]["summary"]:
+        print("    " + line)
 print("%-10s %-36s %-8s %-40s %s" % ("customer", "account", "run 1", "us IPs (+ added)", "eu IPs (+ added)"))
 for customer in first["customers"]:
     cells = []
@@ -50,5 +54,5 @@ for customer in first["customers"]:
         print("    error: " + customer["error"])
 summary = second["summary"]
 print("run 2: %d changed, %d failed, %d IPs added" % (summary["changed"], summary["failed"], summary["ips_added"]))
-sys.exit(0 if summary["changed"] == summary["ips_added"] == 0 else 1)
+sys.exit(0 if summary["changed"] == summary["ips_added"] == second["plan"]["add_total"] == 0 else 1)
 PY

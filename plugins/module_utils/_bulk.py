@@ -33,9 +33,9 @@ def normalized(entry):
     return entry
 
 
-def entry_problems(entry, position):
+def entry_problems(entry, position, ips_name="ips"):
     """What is wrong with one wanted-IPs entry: {region, total|count} or {state: absent, ips, region?}."""
-    where = "ips[%d]" % position
+    where = "%s[%d]" % (ips_name, position)
     if not isinstance(entry, dict):
         return ["%s must be a dict like {region: us, total: 2}, got %r" % (where, entry)]
     problems = []
@@ -66,30 +66,34 @@ def entry_problems(entry, position):
     return [problem for problem in problems if problem]
 
 
-def customer_problems(customer):
+def customer_problems(customer, names=None):
+    """names: what to call account_id and ips in messages (the role's sendgrid_account_id and sendgrid_ips)."""
+    names = names or {"account_id": "account_id", "ips": "ips"}
     if not isinstance(customer, dict):
         return ["each customer must be a dict with name, account_id and ips, got %r" % (customer,)]
-    problems = [account_id_problem(customer.get("account_id"))]  # also refuses a list or dict (unhashable) ID
+    problem = account_id_problem(customer.get("account_id"))  # also refuses a list or dict (unhashable) ID
+    problems = [problem.replace("account_id", names["account_id"], 1) if problem else None]
     entries = customer.get("ips")
     if not isinstance(entries, list):
-        return [problem for problem in problems if problem] + ["ips must be a list of entries, got %r" % (entries,)]
+        return [problem for problem in problems if problem] + ["%s must be a list of entries, got %r" % (names["ips"], entries)]
     for position, entry in enumerate(entries):
-        problems.extend(entry_problems(entry, position))
+        problems.extend(entry_problems(entry, position, names["ips"]))
     added_regions = [entry.get("region") for entry in entries if isinstance(entry, dict) and entry.get("state", "present") == "present"]
     for region in sorted(set(region for region in added_regions if added_regions.count(region) > 1 and region in REGIONS)):
-        problems.append("ips has more than one total/count entry for region %s; use one entry per region" % region)
+        problems.append("%s has more than one total/count entry for region %s; use one entry per region" % (names["ips"], region))
     return [problem for problem in problems if problem]
 
 
 class CustomerRun:
     """One customer's plan (steps built from one listing) and, once applied, its outcome."""
 
-    def __init__(self, name, customer):
+    def __init__(self, name, customer, names=None):
         self.name = name
+        self.names = names or {"account_id": "account_id", "ips": "ips"}
         if isinstance(customer, dict) and isinstance(customer.get("ips"), list):
             customer = dict(customer, ips=[normalized(entry) for entry in customer["ips"]])
         self.account_id = customer.get("account_id") if isinstance(customer, dict) else None
-        problems = customer_problems(customer)
+        problems = customer_problems(customer, self.names)
         self.entries = [] if problems else customer["ips"]
         self.message = "; ".join(problems) if problems else None
         self.steps = []
@@ -110,6 +114,11 @@ class CustomerRun:
         self.listed = True
         self.held = {region: region_ips(listing, region) for region in REGIONS}
         self.at_listing = dict(self.held)
+        misplaced = ["%s[%d].ips: %s is in region %s, not %s" % (self.names["ips"], position, item["ip"], item["region"], entry["region"])
+                     for position, entry in enumerate(self.entries) if entry.get("state") == "absent" and entry.get("region")
+                     for item in listing if item["ip"] in entry["ips"] and item["region"] != entry["region"]]
+        if misplaced:  # a typo in the region would stop mail on an IP the customer still uses
+            raise SendGridError("nothing removed: %s" % "; ".join(misplaced))
         for entry in self.entries:
             if entry.get("state", "present") == "absent":
                 pool = self.held[entry["region"]] if entry.get("region") else [item["ip"] for item in listing]
@@ -158,6 +167,7 @@ class CustomerRun:
             "changed": (not self.failed and bool(planned["add"] or planned["remove"])) if check_mode else bool(added or removed),
             "failed": self.failed,
             "ips": {region: list(held.get(region, [])) for region in self.regions()} if self.listed else {},
+            "listed": {region: list(self.at_listing.get(region, [])) for region in self.regions()} if self.listed else {},
             "added": added,
             "removed": removed,
             "not_found": [ip for step in self.steps if isinstance(step, Removal) for ip in step.not_found],
@@ -176,13 +186,13 @@ class CustomerRun:
         return {region: self.at_listing[region] for region in self.regions()}, after
 
 
-def run_all(customers, make_client, concurrency, apply, max_new_ips=None):
+def run_all(customers, make_client, concurrency, apply, max_new_ips=None, names=None):
     """Plan every customer, enforce the cap, then (if apply) carry out every plan.
 
     customers: {name: {account_id, ips: [...]}}. make_client() gives one client per worker thread.
     Returns (runs, plan, cap_message): cap_message is set, and nothing applied, when the plan breaks the cap.
     """
-    runs = [CustomerRun(name, customer) for name, customer in customers.items()]
+    runs = [CustomerRun(name, customer, names) for name, customer in customers.items()]
     flag_shared_accounts(runs)
     local = threading.local()
 
@@ -205,10 +215,11 @@ def run_all(customers, make_client, concurrency, apply, max_new_ips=None):
             list(pool.map(lambda run: guarded(run, action), selected))
 
     for_each(lambda run: run.plan(client()), [run for run in runs if not run.failed])
-    plan = summarize(runs)
+    plan = summarize(runs, max_new_ips)
     cap_message = None
     if max_new_ips is not None and plan["add_total"] > max_new_ips:
         cap_message = cap_breach(plan, max_new_ips)
+        plan["refused"] = cap_message
     elif apply:
         for_each(lambda run: run.apply(), [run for run in runs if not run.failed and (run.planned_add() or run.planned_remove())])
     return runs, plan, cap_message
@@ -229,7 +240,7 @@ def flag_shared_accounts(runs):
                 run.account_id, ", ".join(names))
 
 
-def summarize(runs):
+def summarize(runs, max_new_ips=None):
     adds = {region: 0 for region in REGIONS}
     largest = []
     for run in runs:
@@ -249,6 +260,8 @@ def summarize(runs):
         "add_total": sum(adds.values()),
         "remove_total": sum(len(run.planned_remove()) for run in runs if not run.failed),
         "largest": largest[:LARGEST_SHOWN],
+        "max_new_ips": max_new_ips,
+        "refused": None,
     }
     plan["summary"] = summary_lines(plan)
     return plan
@@ -265,6 +278,8 @@ def summary_lines(plan):
         plan["add"]["us"], plan["add"]["eu"], plan["remove_total"])]
     if plan["largest"]:
         lines.append("Largest additions: %s." % describe_largest(plan["largest"]))
+    if plan.get("max_new_ips") is not None and plan["add_total"] <= plan["max_new_ips"]:
+        lines.append("Spend cap: %d of at most %d new IPs." % (plan["add_total"], plan["max_new_ips"]))
     return lines
 
 

@@ -46,6 +46,13 @@ options:
       - Mutually exclusive with O(count).
       - An integer; a string of digits, as templating gives, is taken as one.
     type: raw
+  max_add:
+    description:
+      - A spend cap for this task, the most IPs it may add, 0 or more. When O(count), or the shortfall of O(total),
+        is larger, the task fails before any POST with what it would add (in check mode too).
+      - Unset (the default) means no cap.
+    type: int
+    version_added: 0.1.0
 extends_documentation_fragment:
   - sendgrid.partners.connection
   - sendgrid.partners.connection.attributes
@@ -88,6 +95,14 @@ EXAMPLES = r"""
     account_id: sg9f8e7d6c5b4a39281706f5e4d3c2b1a0
     region: eu
     total: 1
+  delegate_to: localhost
+
+- name: At least 3 IPs in the US, but never buy more than 2 in this run
+  sendgrid.partners.add_ips:
+    account_id: sg1a2bcd3ef4ab5c67d8efab91c01de2fa
+    region: us
+    total: 3
+    max_add: 2
   delegate_to: localhost
 
 - name: Buy one more IP now (runs every time; prefer total)
@@ -165,6 +180,7 @@ ARGUMENT_SPEC = {
     "region": {"type": "str", "required": True, "choices": ["eu", "us"]},
     "count": {"type": "raw"},
     "total": {"type": "raw"},
+    "max_add": {"type": "int"},
 }
 
 
@@ -180,6 +196,10 @@ def run(module, client):
     before = region_ips(client.list_ips(account_id), region)
     purchase = Purchase(client, account_id, region, before, count=params["count"], total=params["total"])
     wanted = purchase.wanted()
+    if params["max_add"] is not None and wanted > params["max_add"]:
+        module.fail_json(msg="account %s would get %d new IP(s) in %s, above max_add %d: nothing bought. It holds %d there now; "
+                             "raise max_add if this is intended." % (account_id, wanted, region, params["max_add"], len(before)),
+                         changed=False, added=0, ips=[], region_ips=before)
     if module.check_mode or wanted == 0:
         result = purchase.result(before)
         result.update(changed=wanted > 0, added=wanted)
@@ -205,6 +225,7 @@ def main():
         account_id_problem(params["account_id"]),
         int_problem("count", params["count"], 1, 10),
         int_problem("total", params["total"], 1, MAX_TOTAL),
+        int_problem("max_add", params["max_add"], 0),
         "one of count and total is required, got neither (or an empty value)" if params["count"] is None and params["total"] is None else None,
     ])
     for name in ("count", "total"):

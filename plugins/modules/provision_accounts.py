@@ -34,8 +34,20 @@ options:
         At most one C(total) or C(count) entry per region.
       - A customer whose entries are wrong fails before any request; the others go on.
       - Two customers with the same account ID both fail before any request, since each would buy its shortfall.
+      - Exactly one of O(customers) and O(hosts) is required.
     type: dict
-    required: true
+  hosts:
+    description:
+      - Instead of O(customers), the inventory hosts that are customers, usually V({{ ansible_play_batch }}). Each
+        host's own variables (inventory host and group variables, facts, extra vars) give its customer, keyed by the
+        host name, C(sendgrid_account_id) and C(sendgrid_ips) as for the role C(sendgrid.partners.provision_ips).
+        They are read on the controller, so no customer host runs a task for it.
+      - A host that sets C(sendgrid_api_key) or C(sendgrid_api_url) is provisioned with those instead of O(api_key)
+        and O(api_url); the module runs once per API URL and key, and O(max_new_ips) caps all of them together
+        (they are all planned before anything is bought).
+      - Adds the return values RV(report), RV(hosts), RV(notes) and RV(diff_lines).
+    type: list
+    elements: str
   concurrency:
     description:
       - How many API calls run at once. A rate limit (HTTP 429) met by one call pauses all of them until
@@ -45,13 +57,16 @@ options:
   max_new_ips:
     description:
       - The most IPs this run may buy, over all customers. When the plan adds more, nothing is bought for anyone and
-        the task fails with the plan's largest additions.
+        the task fails with the plan's largest additions (with O(hosts), every customer fails with that message).
       - Unset means no cap.
     type: int
 extends_documentation_fragment:
   - sendgrid.partners.connection
   - sendgrid.partners.connection.attributes
 attributes:
+  action:
+    support: full
+    description: With O(hosts), an action plugin reads the hosts' variables on the controller, then runs the module.
   check_mode:
     support: full
     description: Lists every account (safe GETs), returns the exact plan, and sends no POST or DELETE.
@@ -127,6 +142,14 @@ plan:
       elements: dict
       returned: always
       sample: [{"name": "acme", "account_id": "sg1a2bcd3ef4ab5c67d8efab91c01de2fa", "add": 3, "regions": {"us": 2, "eu": 1}}]
+    max_new_ips:
+      description: The cap the plan was held to (O(max_new_ips)), or V(null).
+      type: int
+      returned: always
+    refused:
+      description: Why nothing was bought when the plan broke the cap, else V(null).
+      type: str
+      returned: always
     summary:
       description: The plan in a few lines for people.
       type: list
@@ -168,6 +191,10 @@ customers:
       description: Every IP the account holds in each region its entries name, newest first (in check mode, today's).
       type: dict
       returned: always
+    listed:
+      description: Every IP the account held in each region its entries name, when it was listed before any change.
+      type: dict
+      returned: always
     added:
       description: The IPs added by this run, per region.
       type: dict
@@ -196,6 +223,27 @@ failed_customers:
   returned: always
   type: list
   elements: str
+report:
+  description:
+    - With O(hosts), every customer's line, as the role C(sendgrid.partners.provision_ips) writes it to its report
+      (C(check_mode), C(plan), C(summary), C(customers)).
+  returned: when O(hosts) is given
+  type: dict
+hosts:
+  description: With O(hosts), each host's C(status) (V(ok), V(changed) or V(failed)), C(error) and C(ips) per region.
+  returned: when O(hosts) is given
+  type: dict
+  sample: {"acme": {"status": "changed", "error": null, "ips": {"us": ["149.72.10.5", "149.72.10.4"]}}}
+notes:
+  description: With O(hosts), the failed customers and the warnings met, one line each.
+  returned: when O(hosts) is given
+  type: list
+  elements: str
+diff_lines:
+  description: With O(hosts), one line per customer and region that changes, C(host region [before] -> [after]).
+  returned: when O(hosts) is given
+  type: list
+  elements: str
 """
 
 from ansible_collections.sendgrid.partners.plugins.module_utils._bulk import run_all
@@ -203,15 +251,20 @@ from ansible_collections.sendgrid.partners.plugins.module_utils._client import R
 from ansible_collections.sendgrid.partners.plugins.module_utils._module import build_module, check_input, client_for, int_problem
 
 ARGUMENT_SPEC = {
-    "customers": {"type": "dict", "required": True},
+    "customers": {"type": "dict"},
+    "hosts": {"type": "list", "elements": "str"},
     "concurrency": {"type": "int", "default": 10},
     "max_new_ips": {"type": "int"},
 }
 
 
 def main():
-    module = build_module(ARGUMENT_SPEC, supports_check_mode=True)
+    module = build_module(ARGUMENT_SPEC, supports_check_mode=True, required_one_of=[("customers", "hosts")],
+                          mutually_exclusive=[("customers", "hosts")])
     params = module.params
+    if params["hosts"] is not None:
+        module.fail_json(msg="hosts is read on the controller by the action plugin of sendgrid.partners.provision_accounts;"
+                             " run the module through ansible-playbook, or give customers")
     check_input(module, [int_problem("concurrency", params["concurrency"], 1, 100), int_problem("max_new_ips", params["max_new_ips"], 0)])
     clients = [client_for(module)]  # fails cleanly here, not in a worker, when requests is missing
     gate = RateLimitGate()  # one 429 pauses every worker

@@ -167,3 +167,22 @@ def test_removal_then_total_replaces_the_named_ip():
     assert "1.1.1.1" not in held and "1.1.1.2" in held and len(held) == 2
     assert outcome["c"]["removed"] == ["1.1.1.1"] and outcome["c"]["not_found"] == ["9.9.9.9"]
     assert outcome["c"]["ips"]["us"] == held
+
+
+def test_removal_naming_the_wrong_region_removes_nothing_and_buys_nothing():
+    api = FakeApi({"a1": us("1.1.1.1")})
+    outcome, plan, cap = run(api, {"c": {"account_id": "a1", "ips": [
+        {"state": "absent", "region": "eu", "ips": ["1.1.1.1"]}, {"region": "eu", "total": 1}]}})
+    assert outcome["c"]["msg"] == "nothing removed: ips[0].ips: 1.1.1.1 is in region us, not eu"
+    assert api.calls == [("GET", "a1")] and api.accounts["a1"] == us("1.1.1.1")
+    assert plan["customers_failed"] == 1 and plan["add_total"] == 0
+
+
+def test_role_names_in_messages_and_listed_ips_before_changes():
+    api = FakeApi({"a1": us("1.1.1.1")})
+    runs, plan, cap = bulk.run_all({"c": {"account_id": "a1", "ips": [{"region": "us", "count": 11}]},
+                                    "d": {"account_id": "a1x", "ips": []}}, lambda: api, 2, True, 5,
+                                   names={"account_id": "sendgrid_account_id", "ips": "sendgrid_ips"})
+    assert runs[0].message == "sendgrid_ips[0].count must be an integer from 1 to 10, got 11"
+    assert plan["max_new_ips"] == 5 and plan["refused"] is None
+    assert plan["summary"][-1] == "Spend cap: 0 of at most 5 new IPs."

@@ -491,7 +491,12 @@ def test_run_all_calls_only_for_valid_customers_and_never_raises(customers, appl
     for run, (name, customer) in zip(runs, customers.items()):
         assert run.name == name
         shared = name not in invalid and valid_accounts.count(customer["account_id"]) > 1
-        assert run.failed == (name in invalid or shared), (name, customer, run.message)
+        misplaced = name not in invalid and customer["account_id"] in accounts and any(
+            entry.get("state") == "absent" and entry.get("region") and item["ip"] in entry["ips"] and item["region"] != entry["region"]
+            for entry in customer["ips"] for item in accounts[customer["account_id"]])
+        assert run.failed == (name in invalid or shared or misplaced), (name, customer, run.message)
+        if misplaced and not shared:
+            assert run.message.startswith("nothing removed: ips["), run.message
         if run.failed:
             assert run.message
         if run.failed:

@@ -1,0 +1,92 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sendgrid.partners contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: customer_outcome
+short_description: Give one customer host its outcome of a play-wide provision_accounts run
+version_added: 0.1.0
+description:
+  - Runs on each customer host after M(sendgrid.partners.provision_accounts) ran once for the play with O(sendgrid.partners.provision_accounts#module:hosts).
+    Sets the fact C(sendgrid_partners_ips) (every IP the account holds in each region its entries name), reports
+    C(changed) when the customer's account changed (in check mode, would change), and fails the host with the
+    customer's message when the customer failed.
+  - This is the one task each customer host runs in the role C(sendgrid.partners.provision_ips). It reads the
+    variables named in O(run_var) and O(line_var) without templating them and sends no request, so a thousand
+    hosts cost little more than a thousand forks.
+  - Runs on the controller only (an action plugin); it has no use outside a play.
+author:
+  - sendgrid.partners maintainers (@sendgrid-partners)
+options:
+  run_var:
+    description:
+      - The name of the variable that holds the registered result of
+        M(sendgrid.partners.provision_accounts) with O(sendgrid.partners.provision_accounts#module:hosts).
+    type: str
+    required: true
+  line_var:
+    description:
+      - The name of a variable with this host's own line, C({status, error, regions}), as the role writes it in
+        its per-host mode. When the host has it, it wins over its entry in O(run_var), and the task does not report
+        C(changed) (the host's own API tasks did).
+    type: str
+attributes:
+  action:
+    support: full
+    description: Runs entirely on the controller.
+  check_mode:
+    support: full
+    description: Reports what the run planned; it changes nothing itself.
+  diff_mode:
+    support: none
+    description: The play-wide run shows the diff; this task has none.
+  platform:
+    support: full
+    platforms: all
+    description: Runs on the controller, whatever the customer host is.
+seealso:
+  - module: sendgrid.partners.provision_accounts
+"""
+
+EXAMPLES = r"""
+- name: Plan and provision every customer of the play, once, on the controller
+  sendgrid.partners.provision_accounts:
+    hosts: "{{ ansible_play_batch }}"
+    max_new_ips: 20
+  run_once: true
+  delegate_to: localhost
+  failed_when: false  # each customer's failure fails its own host below
+  changed_when: false
+  register: onboarding
+
+- name: Each customer host gets its outcome and the fact sendgrid_partners_ips
+  sendgrid.partners.customer_outcome:
+    run_var: onboarding
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: The fact C(sendgrid_partners_ips), cached like gathered facts (for AWX fact caching).
+  returned: when the customer did not fail
+  type: dict
+  sample: {"sendgrid_partners_ips": {"us": ["149.72.10.5", "149.72.10.4"]}}
+status:
+  description: The customer's status, V(ok), V(changed) or V(failed).
+  returned: always
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main():
+    module = AnsibleModule(argument_spec={"run_var": {"type": "str", "required": True}, "line_var": {"type": "str"}},
+                           supports_check_mode=True)
+    module.fail_json(msg="sendgrid.partners.customer_outcome runs on the controller, as an action plugin, within a play")
+
+
+if __name__ == "__main__":
+    main()
