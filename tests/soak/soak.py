@@ -124,12 +124,18 @@ class Soak:
                     ANSIBLE_HOST_KEY_CHECKING="false", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                     ANSIBLE_PYTHON_INTERPRETER=sys.executable)
 
+    def ips_to_buy(self):
+        """The spend cap: every IP the customers lack at the start, so the cap is met exactly, never passed."""
+        return sum(max(total - held.get(region, 0), 0)
+                   for _account_id, totals, held in self.customers.values() for region, total in totals.items())
+
     def run_playbook(self, sim, number):
         report = os.path.join(self.work, "reports", "run%02d.json" % number)
         log = os.path.join(self.work, "run%02d.log" % number)
         command = [shutil.which("ansible-playbook") or "ansible-playbook", "sendgrid.partners.onboard",
                    "-i", os.path.join(self.work, "customers.json"), "-f", str(self.args.forks),
-                   "-e", "sendgrid_report_path=%s" % report, self.args.verbosity]
+                   "-e", "sendgrid_report_path=%s" % report, "-e", "sendgrid_max_new_ips=%d" % self.ips_to_buy(),
+                   self.args.verbosity]
         started = time.monotonic()
         with open(log, "w", encoding="utf-8") as output:
             done = subprocess.run(command, env=self.environment(sim), stdout=output, stderr=subprocess.STDOUT,
