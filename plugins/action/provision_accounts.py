@@ -80,7 +80,7 @@ class ActionModule(ActionBase):
             try:
                 found[key] = own[name] if name in own else UNSET
             except AnsibleError as exc:  # a template in the variable failed
-                return {"error": "%s: %s" % (name, to_text(exc))}
+                return {"error": "%s: %s: %s" % (host, name, to_text(exc))}
         return found
 
     def _call(self, module_args, check, task_vars):

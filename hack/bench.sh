@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# make bench (not part of make test): how fast `sendgrid.partners.onboard` gives many customers their IPs, against
+# the one-uri-task-per-host playbook users write today and a plain Python thread pool (the limit), on the bundled
+# simulator with a given latency. See bench/README.md.
+# Builds and installs the collection into build/bench/collections (the installed copy is what runs), then runs
+# bench/bench.py with the venv's Python; every argument is passed on, e.g.
+#   hack/bench.sh --sizes 200,1000 --rounds 3 --latency 0.05 --forks 50
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+work=build/bench
+mkdir -p "$work"
+
+# ansible-core 2.19 and requests, as pinned for the 2.19 tests.
+venv=$(hack/venv.sh bench 3.12 tests/requirements-core-2.19.txt)
+
+# The installed tarball, not the work tree, is what the playbooks run (a fresh copy each time).
+rm -rf "$work/collections" "$work"/sendgrid-partners-*.tar.gz
+"$venv/bin/ansible-galaxy" collection build --force --output-path "$work" . >/dev/null
+tarball=$(echo "$work"/sendgrid-partners-*.tar.gz)
+ANSIBLE_COLLECTIONS_PATH=$repo/$work/collections \
+    "$venv/bin/ansible-galaxy" collection install --force -p "$repo/$work/collections" "$tarball" >/dev/null
+
+exec "$venv/bin/python" bench/bench.py --collections-path "$repo/$work/collections" \
+    --collection-tarball "$repo/$tarball" --work-dir "$repo/$work" "$@"
