@@ -119,7 +119,7 @@ class PlayRun:
         if found["account_id"] is not UNSET:
             self.account_ids[host] = found["account_id"]
         if isinstance(found["ips"], list):
-            named = {entry.get("region") for entry in found["ips"] if isinstance(entry, dict)}
+            named = {entry.get("region") for entry in found["ips"] if isinstance(entry, dict) and isinstance(entry.get("region"), str)}
             self.regions[host] = [region for region in REGIONS if region in named]
         for key, name in HOST_VARIABLES.items():
             if found[key] is UNSET:
