@@ -18,7 +18,7 @@ RELEASE_SANITY_CORES ?= 2.17/3.10 2.18/3.13 2.19/3.12 2.20/3.12
 # full size (issue 6: 300 customers), and soak-small, a few customers, inside make test.
 SOAK_CORE ?= 2.19/3.12
 SOAK_CUSTOMERS ?= 300
-SOAK_SMALL_ARGS ?= --customers 6 --seed 2
+SOAK_SMALL_ARGS ?= --customers 12 --seed 5
 ARGS ?=
 
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)

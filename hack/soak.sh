@@ -3,7 +3,7 @@
 # simulator under random faults, rerun until converged, and check that nothing was bought twice, every failure is
 # reported, and the API key leaked nowhere. Runs in the venv of one ansible-core and Python, the one that make units
 # and make integration use (hack/core-venv.sh), with its ansible-playbook first on PATH.
-# Usage: hack/soak.sh CORE PYTHON [SOAK_ARGS...]   e.g. hack/soak.sh 2.19 3.12 --customers 6 --seed 2
+# Usage: hack/soak.sh CORE PYTHON [SOAK_ARGS...]   e.g. hack/soak.sh 2.19 3.12 --customers 12 --seed 5
 set -euo pipefail
 
 core=${1:?usage: $0 CORE PYTHON [SOAK_ARGS...]}

@@ -2,7 +2,7 @@
 until converged, and check that no money was lost and nothing was bought twice.
 
     python tests/soak/soak.py --customers 300           # make soak (hack/soak.sh picks the venv)
-    python tests/soak/soak.py --customers 6 --seed 2    # make soak-small, the small size inside make test
+    python tests/soak/soak.py --customers 12 --seed 5    # make soak-small, the small size inside make test
 
 Needs ansible-playbook (the ansible-core under test) on PATH, run with the Python that has requests. The
 collection is this work tree (linked as ansible_collections/sendgrid/partners in a temporary directory). The
