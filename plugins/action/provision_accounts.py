@@ -16,7 +16,13 @@ import re
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
-from ansible_collections.sendgrid.partners.plugins.module_utils._bulk import cap_breach, customer_problems, normalized, summary_lines
+from ansible_collections.sendgrid.partners.plugins.module_utils._bulk import (
+    LARGEST_SHOWN,
+    cap_breach,
+    customer_problems,
+    normalized,
+    summary_lines,
+)
 from ansible_collections.sendgrid.partners.plugins.module_utils._client import REGIONS
 from ansible_collections.sendgrid.partners.plugins.module_utils._module import as_int, int_problem
 from ansible_collections.sendgrid.partners.plugins.module_utils._provisioning import placeholders
@@ -241,7 +247,7 @@ class PlayRun:
                 "added_ips": added_ips,
                 "removed_ips": [ip for ip in removed if ip in outcome["listed"].get(region, [])],
             }
-        if not error and (outcome["changed"] if not check_mode else (outcome["planned"]["add"] or outcome["planned"]["remove"])):
+        if not error and outcome["changed"]:  # in check mode the module's changed is the planned change
             line["status"] = "changed"
         return line
 
@@ -261,9 +267,14 @@ class PlayRun:
         return texts
 
 
+def largest_of(plans):
+    """The largest additions of several plans together, largest first, as each plan orders its own."""
+    return sorted((item for plan in plans for item in plan["largest"]), key=lambda item: (-item["add"], item["name"]))
+
+
 def merged_plan(plans, customers, max_new_ips):
     add = {region: sum(plan["add"].get(region, 0) for plan in plans) for region in REGIONS}
-    largest = sorted((item for plan in plans for item in plan["largest"]), key=lambda item: (-item["add"], item["name"]))[:10]
+    largest = largest_of(plans)[:LARGEST_SHOWN]
     plan = {
         "customers": customers,
         "customers_failed": customers - sum(plan["customers"] - plan["customers_failed"] for plan in plans),
@@ -280,5 +291,4 @@ def merged_plan(plans, customers, max_new_ips):
 
 
 def cap_breach_message(plans, total, cap):
-    largest = sorted((item for plan in plans for item in plan["largest"]), key=lambda item: (-item["add"], item["name"]))
-    return cap_breach({"add_total": total, "largest": largest}, cap)
+    return cap_breach({"add_total": total, "largest": largest_of(plans)}, cap)

@@ -20,6 +20,7 @@ from ansible_collections.sendgrid.partners.plugins.module_utils._module import M
 from ansible_collections.sendgrid.partners.plugins.module_utils._provisioning import Purchase, Removal, placeholders, region_ips
 
 LARGEST_SHOWN = 10
+OPTION_NAMES = {"account_id": "account_id", "ips": "ips"}  # what messages call them; the role passes its variables' names
 
 
 def normalized(entry):
@@ -68,7 +69,7 @@ def entry_problems(entry, position, ips_name="ips"):
 
 def customer_problems(customer, names=None):
     """names: what to call account_id and ips in messages (the role's sendgrid_account_id and sendgrid_ips)."""
-    names = names or {"account_id": "account_id", "ips": "ips"}
+    names = names or OPTION_NAMES
     if not isinstance(customer, dict):
         return ["each customer must be a dict with name, account_id and ips, got %r" % (customer,)]
     problem = account_id_problem(customer.get("account_id"))  # also refuses a list or dict (unhashable) ID
@@ -89,7 +90,7 @@ class CustomerRun:
 
     def __init__(self, name, customer, names=None):
         self.name = name
-        self.names = names or {"account_id": "account_id", "ips": "ips"}
+        self.names = names or OPTION_NAMES
         if isinstance(customer, dict) and isinstance(customer.get("ips"), list):
             customer = dict(customer, ips=[normalized(entry) for entry in customer["ips"]])
         self.account_id = customer.get("account_id") if isinstance(customer, dict) else None

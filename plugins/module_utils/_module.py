@@ -143,7 +143,7 @@ def client_for(module, gate=None):
     params = module.params
     return SendGridClient(
         api_key=params["api_key"],
-        api_url=api_url_or_default(params["api_url"]),
+        api_url=params["api_url"],  # build_module made an empty one the default
         timeout=params["timeout"],
         validate_certs=params["validate_certs"],
         ca_path=params["ca_path"],
