@@ -40,6 +40,7 @@ MAX_PLAN_BYTES = 256 * 1048576
 MIN_KEY_LENGTH_CHECKED = 8  # the key is looked for in the plan text only when it is long enough not to match by chance
 
 RECORD_KEYS = ("host", "account_id", "api_url", "held", "held_digest", "entries_digest", "add", "remove")
+SHOWN_ORDER = ("host", "account_id", "add", "remove", "held", "api_url", "held_digest", "entries_digest", "add_total", "remove_total")
 DOCUMENT_KEYS = ("format", "version", "made_at", "collection_version", "cap", "totals", "customers", "signature")
 DURATION_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 DURATION_PATTERN = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -247,6 +248,14 @@ def build_plan(records, cap, made_at, collection_version, api_key):
     return document
 
 
+def _ordered(value):
+    """A dict with what a reader looks for first (host, account, what is added and removed) in front; JSON order only."""
+    if not isinstance(value, dict):
+        return value
+    keys = [key for key in SHOWN_ORDER if key in value] + sorted(key for key in value if key not in SHOWN_ORDER)
+    return {key: _ordered(value[key]) if isinstance(value[key], dict) else value[key] for key in keys}
+
+
 def render_plan(document):
     """The plan as a file holds it: valid JSON, one line per top-level field and per customer, so diffs read well."""
     lines = ["{"]
@@ -257,10 +266,10 @@ def render_plan(document):
         if key == "customers" and isinstance(value, list) and value:
             lines.append('  "customers": [')
             for number, record in enumerate(value):
-                lines.append("    %s%s" % (json.dumps(record, sort_keys=True, ensure_ascii=True), "," if number < len(value) - 1 else ""))
+                lines.append("    %s%s" % (json.dumps(_ordered(record), ensure_ascii=True), "," if number < len(value) - 1 else ""))
             lines.append("  ]%s" % comma)
         else:
-            lines.append("  %s: %s%s" % (json.dumps(key), json.dumps(value, sort_keys=True, ensure_ascii=True), comma))
+            lines.append("  %s: %s%s" % (json.dumps(key), json.dumps(_ordered(value), ensure_ascii=True), comma))
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -173,8 +173,9 @@ def test_write_plan_atomic_private_one_line_per_customer(tmp_path):
     assert json.loads(text) == document
     lines = text.splitlines()
     assert lines[0] == "{" and lines[-1] == "}"
-    assert sum(1 for line in lines if line.lstrip().startswith('{"account_id"')) == 2
+    assert sum(1 for line in lines if line.lstrip().startswith('{"host": ')) == 2
     assert '  "format": "sendgrid.partners/plan",' in lines
+    assert '  "totals": {"add": {"eu": 1, "us": 2}, "add_total": 3, "remove_total": 1, "customers": 2},' in lines
     assert sorted(os.listdir(str(target.parent))) == ["onboard.json"]  # no temporary file left
     plan.write_plan(str(target), made_plan(records=[acme()]))  # replaced, not appended
     assert len(json.loads(target.read_text())["customers"]) == 1
