@@ -40,6 +40,13 @@ MAX_PAGES = 1000
 MAX_RATE_LIMIT_WAIT = 60.0
 MAX_BODY_BYTES = 16 * 1048576
 EPOCH_THRESHOLD = 1000000000  # an X-RateLimit-Reset above this is a Unix time, below it seconds
+ACCOUNTS_PATH = "/v3/partners/accounts"
+ACCOUNT_PAGE_LIMIT = 100  # the spec's maximum for ListAccount
+MAX_ACCOUNT_PAGES = 100000
+ACCOUNT_STATES = ("activated", "deactivated", "suspended", "banned", "indeterminate")
+ACCOUNT_HINTS = {
+    403: "the API key lacks the partner account provisioning scope (reading customer accounts)",
+}
 
 HINTS = {
     401: "check the API key, and that it belongs to the reseller (partner) account",
@@ -312,6 +319,100 @@ class SendGridClient:
         """DELETE at most MAX_IPS_PER_REQUEST IPs in one request."""
         path = account_path(account_id)
         self.request("DELETE", path, body={"ips": list(ips)}, expected=204)
+
+    # ---- Account Provisioning API (tsg_account_provisioning_v3.yaml): read-only, so safe to repeat
+
+    def list_accounts(self, limit=ACCOUNT_PAGE_LIMIT):
+        """Every customer account as a list of dicts (id, created_at and whatever else SendGrid sent), once each.
+
+        ListAccount pages with `limit` (at most 100) and `offset`, the last account ID already seen. The API gives no
+        sort order and no stop rule: the next offset is pages.last, or the page's last ID when pages (optional) is
+        missing; the listing ends at an empty or short page or at a repeated last. IDs are de-duplicated (the spec's
+        own example lists one ID twice), keeping the first entry.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= ACCOUNT_PAGE_LIMIT:
+            raise InvalidRequestError("limit must be an integer from 1 to %d, got %r" % (ACCOUNT_PAGE_LIMIT, limit))
+        accounts, seen, offset = [], set(), None
+        for dummy in range(MAX_ACCOUNT_PAGES):
+            params = {"limit": limit}
+            if offset:
+                params["offset"] = offset
+            data = _json_object(_account_call(self, "GET", ACCOUNTS_PATH, params=params), "GET", ACCOUNTS_PATH)
+            page = data.get("accounts")
+            if not isinstance(page, list):
+                raise ResponseError("GET %s answered without an 'accounts' list: %s" % (ACCOUNTS_PATH, _excerpt(data)))
+            new = 0
+            for item in page:
+                if not (isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"].strip()):
+                    raise ResponseError("GET %s answered an account without a string 'id': %s" % (ACCOUNTS_PATH, _excerpt(item)))
+                if item["id"] not in seen:
+                    seen.add(item["id"])
+                    accounts.append(dict(item))
+                    new += 1
+            pages = data.get("pages")
+            last = pages.get("last") if isinstance(pages, dict) else None
+            if not isinstance(last, str) or not last:
+                last = page[-1]["id"] if page else None
+            if not page or len(page) < limit or last == offset:
+                return accounts
+            if not new:
+                raise ResponseError("GET %s answered a full page of accounts already seen (offset %s, last %s); refusing to loop"
+                                    % (ACCOUNTS_PATH, offset, last))
+            offset = last
+        raise ResponseError("GET %s did not end after %d pages of %d accounts; refusing to read further" % (ACCOUNTS_PATH, MAX_ACCOUNT_PAGES, limit))
+
+    def account_state(self, account_id):
+        """The account's state (activated, deactivated, suspended, banned, indeterminate; a new one is passed on)."""
+        path = account_resource_path(account_id, "state")
+        data = _json_object(_account_call(self, "GET", path), "GET", path)
+        state = data.get("state")
+        if not isinstance(state, str) or not state:
+            raise ResponseError("GET %s answered without a 'state' string: %s" % (path, _excerpt(data)))
+        return state
+
+    def account_offerings(self, account_id):
+        """The account's offerings as [{name, type, quantity}] (quantity None when SendGrid omits it)."""
+        path = account_resource_path(account_id, "offerings")
+        data = _json_object(_account_call(self, "GET", path), "GET", path)
+        offerings = data.get("offerings", [])  # optional in the schema: an account with none
+        if not isinstance(offerings, list):
+            raise ResponseError("GET %s answered 'offerings' that is not a list: %s" % (path, _excerpt(data)))
+        result = []
+        for item in offerings:
+            quantity = item.get("quantity") if isinstance(item, dict) else None
+            if not (isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("type"), str)
+                    and (quantity is None or (isinstance(quantity, int) and not isinstance(quantity, bool)))):
+                raise ResponseError("GET %s answered an offering that is not {name, type, quantity}: %s" % (path, _excerpt(item)))
+            result.append({"name": item["name"], "type": item["type"], "quantity": quantity})
+        return result
+
+
+def account_resource_path(account_id, resource):
+    """/v3/partners/accounts/{accountID}/{resource}, the ID checked and percent-encoded as account_path does."""
+    return account_path(account_id)[:-len("/ips")] + "/" + resource
+
+
+class AccountApiError(ApiError):
+    """An HTTP error answer of the Account Provisioning API: the same error, with hints for those endpoints."""
+
+    def _message(self):
+        message = super()._message()
+        if self.status in ACCOUNT_HINTS:
+            message = message.split(". Hint: ")[0] + ". Hint: %s" % ACCOUNT_HINTS[self.status]
+        return message
+
+
+def _account_call(client, method, path, params=None):
+    """client.request, with an HTTP error raised as AccountApiError."""
+    try:
+        return client.request(method, path, params=params)
+    except ApiError as exc:
+        raise AccountApiError(exc.method, exc.path, exc.status, exc.reason, exc.errors, exc.body_excerpt) from None
+
+
+def _excerpt(value, limit=200):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _read_bounded(response, method, path, deadline, timeout):
