@@ -1,7 +1,8 @@
-"""SendGrid Partners IP Provisioning API simulator (standard library only).
+"""SendGrid Partners IP and Account Provisioning API simulator (standard library only).
 
 Serves the three operations of tsg_ip_provisioning_v3.yaml on
-/v3/partners/accounts/{accountID}/ips, plus a control API under /_sim/ that tests
+/v3/partners/accounts/{accountID}/ips and three read operations of tsg_account_provisioning_v3.yaml
+(ListAccount, GetAccountState, ListAccountOffering), plus a control API under /_sim/ that tests
 use to seed accounts, read the request log and inject faults. See README.md.
 
     python tests/simulator/server.py --port 0 --port-file PATH --api-key KEY
@@ -42,6 +43,26 @@ MAX_IPS_PER_REQUEST = 10
 RATE_LIMIT = 600  # advertised X-RateLimit-Limit per window; never enforced (use a rate_limit fault)
 RATE_WINDOW_SECONDS = 60
 API_PATH = re.compile(r"^/v3/partners/accounts/([^/]+)/ips$")
+# Every API path served: (pattern, resource). The account ID, where there is one, is the pattern's group 1.
+API_ROUTES = (
+    (API_PATH, "ips"),
+    (re.compile(r"^/v3/partners/accounts$"), "accounts"),
+    (re.compile(r"^/v3/partners/accounts/([^/]+)/state$"), "state"),
+    (re.compile(r"^/v3/partners/accounts/([^/]+)/offerings$"), "offerings"),
+)
+# operationId of each (resource, method) served, as in the OpenAPI files (the request log and fault matching use them).
+OPERATIONS = {
+    ("ips", "GET"): "ListAccountIps", ("ips", "POST"): "AddAccountIps", ("ips", "DELETE"): "RemoveAccountIps",
+    ("accounts", "GET"): "ListAccount", ("state", "GET"): "GetAccountState", ("offerings", "GET"): "ListAccountOffering",
+}
+ACCOUNT_MAX_LIMIT = 100  # ListAccount: limit 1..100, default 10
+ACCOUNT_STATES = ("activated", "deactivated", "suspended", "banned", "indeterminate")
+OFFERING_TYPES = ("package", "addon")
+DEFAULT_CREATED_AT = "2026-01-01T00:00:00Z"
+DEFAULT_STATE = "activated"
+DEFAULT_OFFERINGS = ({"name": "org.ei.free.v1", "type": "package", "quantity": 1},)
+PROFILE_KEYS = ("created_at", "updated_at", "email", "state", "offerings")
+RFC3339 = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$")
 CONTROL_PREFIX = "/_sim"
 STATE_FORMAT_VERSION = 1
 
@@ -57,12 +78,13 @@ DEFAULT_ERROR_MESSAGES = {
 }
 FAULT_ACTIONS = ("rate_limit", "error", "drop", "slow", "respond", "mangle")
 COMMITTABLE_ACTIONS = ("error", "drop", "slow", "respond")  # rate_limit is never processed; mangle always is
-FAULT_MATCH_KEYS = ("method", "account_id")
+FAULT_MATCH_KEYS = ("method", "account_id", "operation")
 # A hostile or broken server: the operation is carried out, then the answer is wrong (see README.md).
 MANGLE_MODES = ("truncate_json", "wrong_content_type", "no_ips", "extra_ips", "fewer_ips", "wrong_region",
-                "repeat_page", "endless_pages", "huge_body", "trickle")
+                "repeat_page", "endless_pages", "huge_body", "trickle", "overlap_pages", "no_pages")
 POST_MANGLE_MODES = ("no_ips", "extra_ips", "fewer_ips", "wrong_region")
 GET_MANGLE_MODES = ("repeat_page", "endless_pages")
+ACCOUNT_LIST_MANGLE_MODES = ("overlap_pages", "no_pages")  # ListAccount only (repeat_page and endless_pages apply too)
 HUGE_BODY_DEFAULT = 17 * 1048576  # above the collection client's 16 MiB limit
 STREAM_BLOCK = 65536
 # IPs that are on no account: listed by endless_pages, or a pages.last that leads nowhere (RFC 2544 range).
@@ -180,8 +202,8 @@ def parse_accounts_spec(spec, origin):
         if not isinstance(account_id, str) or not account_id:
             raise ValueError("%s: account ids must be non-empty strings" % where)
         account = account if account is not None else {}
-        if not isinstance(account, dict) or set(account) - {"ips", "generate"}:
-            raise ValueError("%s must be a mapping with optional keys 'ips' and 'generate'" % where)
+        if not isinstance(account, dict) or set(account) - {"ips", "generate"} - set(PROFILE_KEYS):
+            raise ValueError("%s must be a mapping with optional keys 'ips', 'generate', %s" % (where, ", ".join(PROFILE_KEYS)))
         ips = account.get("ips") or []
         if not isinstance(ips, list):
             raise ValueError("%s: 'ips' must be a list" % where)
@@ -192,8 +214,58 @@ def parse_accounts_spec(spec, origin):
         if not isinstance(generate, dict) or not all(
                 region in REGIONS and is_strict_int(count) and count >= 0 for region, count in generate.items()):
             raise ValueError("%s: 'generate' must map eu/us to a count >= 0" % where)
-        accounts[account_id] = {"ips": [{"ip": e["ip"], "region": e["region"]} for e in ips], "generate": generate}
+        accounts[account_id] = {"ips": [{"ip": e["ip"], "region": e["region"]} for e in ips], "generate": generate,
+                                "profile": parse_profile(dict(default_profile(), **{key: account[key] for key in PROFILE_KEYS if key in account}),
+                                                         where)}
     return accounts
+
+
+def default_profile():
+    """What an account seeded without profile fields has: created at DEFAULT_CREATED_AT, activated, the free package."""
+    return {"created_at": DEFAULT_CREATED_AT, "state": DEFAULT_STATE, "offerings": [dict(item) for item in DEFAULT_OFFERINGS]}
+
+
+def parse_profile(profile, where):
+    """Check an account's profile: created_at, optional updated_at and email, state, offerings. ValueError when wrong.
+
+    email and updated_at set to null are left out. Returns a normalised copy.
+    """
+    checked = {}
+    for key in ("created_at", "updated_at"):
+        value = profile.get(key)
+        if value is None and key == "updated_at":
+            continue
+        if not (isinstance(value, str) and RFC3339.match(value)):
+            raise ValueError("%s: %r must be an RFC 3339 date-time such as 2026-01-02T15:04:05Z, got %r" % (where, key, value))
+        checked[key] = value
+    if profile.get("email") is not None:
+        if not isinstance(profile["email"], str):
+            raise ValueError("%s: 'email' must be a string" % where)
+        checked["email"] = profile["email"]
+    if profile.get("state") not in ACCOUNT_STATES:
+        raise ValueError("%s: 'state' must be one of %s, got %r" % (where, ", ".join(ACCOUNT_STATES), profile.get("state")))
+    checked["state"] = profile["state"]
+    offerings = profile.get("offerings")
+    if not isinstance(offerings, list):
+        raise ValueError("%s: 'offerings' must be a list of {name, type, quantity}" % where)
+    checked["offerings"] = []
+    for offering in offerings:
+        if not (isinstance(offering, dict) and not set(offering) - {"name", "type", "quantity"}
+                and isinstance(offering.get("name"), str) and offering["name"] and offering.get("type") in OFFERING_TYPES
+                and ("quantity" not in offering or (is_strict_int(offering["quantity"]) and offering["quantity"] >= 0))):
+            raise ValueError("%s: each of 'offerings' must be {name: <text>, type: package|addon, quantity: <integer >= 0> "
+                             "(optional)}, got %r" % (where, offering))
+        checked["offerings"].append(dict(offering))
+    return checked
+
+
+def public_account(account_id, profile):
+    """An account as ListAccount lists it: id, created_at, and email and updated_at when set (the spec's example)."""
+    account = {"id": account_id, "created_at": profile["created_at"]}
+    for key in ("email", "updated_at"):
+        if key in profile:
+            account[key] = profile[key]
+    return account
 
 
 def parse_faults(faults):
@@ -323,6 +395,7 @@ class SimulatorState:
         self.state_file = state_file
         self.request_log_file = request_log_file
         self.accounts = {}
+        self.profiles = {}  # account id -> created_at, email, updated_at, state, offerings (see parse_profile)
         self.ip_owner = {}
         self.next_ip_index = {region: 0 for region in REGIONS}
         self.requests = []
@@ -336,7 +409,9 @@ class SimulatorState:
     def load(self, path):
         with open(path, encoding="utf-8") as handle:
             saved = json.load(handle)
-        accounts = {account_id: {"ips": ips, "generate": {}} for account_id, ips in saved["accounts"].items()}
+        profiles = saved.get("profiles", {})  # absent in a state file written before the account operations
+        accounts = {account_id: dict(profiles.get(account_id, {}), ips=ips, generate={})
+                    for account_id, ips in saved["accounts"].items()}
         with self.lock:
             self.next_ip_index.update(saved.get("next_ip_index", {}))
             self._replace_accounts(parse_accounts_spec(accounts, path))
@@ -345,7 +420,8 @@ class SimulatorState:
         """Write the state file atomically; caller holds the lock."""
         if not self.state_file:
             return
-        document = {"version": STATE_FORMAT_VERSION, "accounts": self.accounts, "next_ip_index": self.next_ip_index}
+        document = {"version": STATE_FORMAT_VERSION, "accounts": self.accounts, "next_ip_index": self.next_ip_index,
+                    "profiles": self.profiles}
         write_atomically(self.state_file, json.dumps(document, indent=1))
 
     def save(self):
@@ -379,6 +455,7 @@ class SimulatorState:
         for account_id in accounts:
             for entry in self.accounts.pop(account_id, []):
                 del self.ip_owner[entry["ip"]]
+            self.profiles.pop(account_id, None)
         for account_id, account in accounts.items():
             for entry in account["ips"]:
                 owner = self.ip_owner.get(entry["ip"])
@@ -386,6 +463,7 @@ class SimulatorState:
                     raise ValueError("IP %s of account %r is already held by account %r" % (entry["ip"], account_id, owner))
                 self.ip_owner[entry["ip"]] = account_id
             self.accounts[account_id] = list(account["ips"])
+            self.profiles[account_id] = account.get("profile") or default_profile()
             for region, count in account["generate"].items():
                 self._add_new_ips(account_id, region, count)
 
@@ -395,13 +473,13 @@ class SimulatorState:
         All-or-nothing: on a ValueError (an IP held twice) the state is left as it was.
         """
         with self.lock:
-            before = (dict(self.accounts), dict(self.ip_owner), dict(self.next_ip_index))
+            before = (dict(self.accounts), dict(self.ip_owner), dict(self.next_ip_index), dict(self.profiles))
             if reset:
-                self.accounts, self.ip_owner = {}, {}
+                self.accounts, self.ip_owner, self.profiles = {}, {}, {}
             try:
                 self._replace_accounts(accounts)
             except ValueError:
-                self.accounts, self.ip_owner, self.next_ip_index = before
+                self.accounts, self.ip_owner, self.next_ip_index, self.profiles = before
                 raise
             if reset:
                 self.requests, self.faults, self.chaos = [], [], None
@@ -413,6 +491,30 @@ class SimulatorState:
         with self.lock:
             ips = self.accounts.get(account_id)
             return None if ips is None else list(ips)
+
+    def account_profile(self, account_id):
+        """A copy of the account's profile (created_at, email, updated_at, state, offerings), or None if there is no such account."""
+        with self.lock:
+            profile = self.profiles.get(account_id)
+            return None if profile is None else json.loads(json.dumps(profile))
+
+    def update_profile(self, account_id, changes):
+        """Change some profile fields of an account (null removes email or updated_at); returns the new profile."""
+        with self.lock:
+            if account_id not in self.accounts:
+                raise ApiError(404)
+            unknown = set(changes) - set(PROFILE_KEYS)
+            if unknown:
+                raise ValueError("an account's profile has the keys %s, not %s" % (", ".join(PROFILE_KEYS), ", ".join(sorted(unknown))))
+            profile = dict(self.profiles[account_id], **changes)
+            self.profiles[account_id] = parse_profile(profile, "account %r" % account_id)
+            self._save()
+            return json.loads(json.dumps(self.profiles[account_id]))
+
+    def account_listing(self):
+        """Every account as ListAccount lists it, in creation order."""
+        with self.lock:
+            return [public_account(account_id, self.profiles[account_id]) for account_id in self.accounts]
 
     def all_accounts(self):
         with self.lock:
@@ -459,6 +561,13 @@ class SimulatorState:
                 with open(self.request_log_file, "a", encoding="utf-8") as log:
                     log.write(json.dumps(record, sort_keys=True) + "\n")
 
+    def fictional_account_ids(self, count):
+        """`count` account IDs never handed out before; they are no account's."""
+        with self.lock:
+            first = self.fictional_index
+            self.fictional_index += count
+        return ["sg%032x" % (0xf1c7100000000000 + index) for index in range(first, first + count)]
+
     def fictional_ips(self, count):
         """`count` IPs of 198.18.0.0/15 never handed out before; they are on no account."""
         with self.lock:
@@ -487,12 +596,13 @@ class SimulatorState:
         with self.lock:
             self.faults = []
 
-    def take_fault(self, method, account_id):
+    def take_fault(self, method, account_id, operation=None):
         """The first fault matching this request, consuming one of its `times`; else a chaos draw; None if none."""
         with self.lock:
             for fault in self.faults:
                 match = fault["match"]
-                if match.get("method", method) == method and match.get("account_id", account_id) == account_id:
+                if (match.get("method", method) == method and match.get("account_id", account_id) == account_id
+                        and match.get("operation", operation) == operation):
                     fault["times"] -= 1
                     if fault["times"] == 0:
                         self.faults.remove(fault)
@@ -568,13 +678,27 @@ def write_atomically(path, text):
 
 
 class SendGridApi:
-    """The three operations of the spec; every method returns a Reply or raises ApiError."""
+    """The operations served (see OPERATIONS); every method returns a Reply or raises ApiError."""
 
     def __init__(self, state):
         self.state = state
 
-    def handle(self, method, account_id, query, raw_body, mangle=None):
-        """mangle: a `mangle` fault whose mode changes what GET or POST does (see MANGLE_MODES)."""
+    def handle(self, method, account_id, query, raw_body, mangle=None, resource="ips"):
+        """mangle: a `mangle` fault whose mode changes what GET or POST does (see MANGLE_MODES).
+
+        resource: "ips" (the IP operations), "accounts" (ListAccount), "state" or "offerings" (of one account).
+        """
+        if resource != "ips":
+            if method != "GET":
+                raise ApiError(405, "Method %s is not allowed; use GET" % method)
+            if resource == "accounts":
+                return self.list_accounts(query, mangle)
+            profile = self.state.account_profile(account_id)
+            if profile is None:
+                raise ApiError(404)
+            if resource == "state":
+                return json_reply(200, {"state": profile["state"]})
+            return json_reply(200, {"offerings": profile["offerings"]})
         if method not in ("GET", "POST", "DELETE"):
             raise ApiError(405, "Method %s is not allowed; use GET, POST or DELETE" % method)
         ips = self.state.account_ips(account_id)
@@ -606,6 +730,34 @@ class SendGridApi:
         if mode == "repeat_page" and page and mangle.get("shift_last"):
             last = self.state.fictional_ips(1)[0]  # a new offset each time, so only the repeated IPs tell
         return json_reply(200, {"result": page, "pages": {"last": last} if last else {}})
+
+    def list_accounts(self, query, mangle=None):
+        """ListAccount: accounts in creation order after the `offset` account ID; an unknown offset gives an empty page."""
+        limit = query.get("limit", str(DEFAULT_LIMIT))
+        if not re.fullmatch(r"[0-9]+", limit) or not 1 <= int(limit) <= ACCOUNT_MAX_LIMIT:
+            raise ApiError(400, "limit must be an integer from 1 to %d" % ACCOUNT_MAX_LIMIT, "limit")
+        limit = int(limit)
+        mode = mangle.get("mode") if mangle else None
+        if mode == "endless_pages":  # a full page of accounts never listed before, every time
+            page = [public_account(account_id, default_profile()) for account_id in self.state.fictional_account_ids(limit)]
+            return json_reply(200, {"accounts": page, "pages": {"last": page[-1]["id"]}})
+        listing = self.state.account_listing()
+        start = 0
+        if "offset" in query and mode != "repeat_page":  # repeat_page: the offset is ignored
+            offset = query["offset"]
+            position = next((index for index, account in enumerate(listing) if account["id"] == offset), None)
+            if position is None:
+                start = len(listing)
+            else:
+                start = position if mode == "overlap_pages" else position + 1  # overlap: the offset account again
+        page = listing[start:start + limit]
+        last = page[-1]["id"] if page else None
+        if mode == "repeat_page" and page and mangle.get("shift_last"):
+            last = self.state.fictional_account_ids(1)[0]
+        document = {"accounts": page}
+        if mode != "no_pages":
+            document["pages"] = {"last": last} if last else {}
+        return json_reply(200, document)
 
     def add_ips(self, account_id, body, mangle=None):
         if not isinstance(body, dict):
@@ -675,12 +827,14 @@ class ControlApi:
         }
         if (method, path) in routes:
             return json_reply(200, routes[(method, path)]())
-        if method == "GET" and path.startswith("/accounts/") and path.count("/") == 2:
+        if method in ("GET", "PATCH") and path.startswith("/accounts/") and path.count("/") == 2:
             account_id = unquote(path[len("/accounts/"):])
+            if method == "PATCH":
+                self.state.update_profile(account_id, body)
             ips = self.state.account_ips(account_id)
             if ips is None:
                 return error_reply(404)
-            return json_reply(200, {"id": account_id, "ips": ips})
+            return json_reply(200, {"id": account_id, "ips": ips, "account": self.state.account_profile(account_id)})
         if path in {route_path for _method, route_path in routes}:
             return error_reply(405, "Method %s is not allowed on %s%s" % (method, CONTROL_PREFIX, path))
         return error_reply(404, "No control endpoint %s %s%s" % (method, CONTROL_PREFIX, path))
@@ -728,20 +882,20 @@ class SimulatorHandler(BaseHTTPRequestHandler):
     def _serve_api(self, raw_path, query, raw_body):
         """A SendGrid API request: log it, apply --latency and the first matching fault, answer."""
         state = self.server.state
-        route = API_PATH.match(raw_path)
-        account_id = unquote(route.group(1)) if route else None
+        resource, account_id = api_route(raw_path)
+        operation = OPERATIONS.get((resource, self.command))
         authorized = self._is_authorized()
         headers = {name: value for name, value in self.headers.items() if name.lower() != "authorization"}
         record = state.log_request(method=self.command, path=raw_path, account_id=account_id, query=query,
                                    body=loggable_body(raw_body), authorized=authorized, headers=headers,
-                                   key_elsewhere=self._key_elsewhere(headers, raw_body))
-        fault = state.take_fault(self.command, account_id)
+                                   key_elsewhere=self._key_elsewhere(headers, raw_body), operation=operation)
+        fault = state.take_fault(self.command, account_id, operation)
         if self.server.latency:
             time.sleep(self.server.latency)
         action = fault["action"] if fault else None
 
         def perform():
-            return self._perform(route is not None, authorized, account_id, query, raw_body,
+            return self._perform(resource, authorized, account_id, query, raw_body,
                                  fault if action == "mangle" else None)
 
         # "commit": the operation runs first, then the fault decides the answer (the ambiguous case)
@@ -766,14 +920,14 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         reply.headers = {**state.rate_limit_headers(), **reply.headers}
         self._send(reply)
 
-    def _perform(self, routed, authorized, account_id, query, raw_body, mangle=None):
-        """The operation itself (no faults but `mangle`): its Reply, errors included."""
-        if not routed:
+    def _perform(self, resource, authorized, account_id, query, raw_body, mangle=None):
+        """The operation itself (no faults but `mangle`): its Reply, errors included. resource None: no such path."""
+        if resource is None:
             return error_reply(404, "The requested resource was not found")
         if not authorized:
             return error_reply(401)
         try:
-            return self.server.api.handle(self.command, account_id, query, raw_body, mangle)
+            return self.server.api.handle(self.command, account_id, query, raw_body, mangle, resource)
         except ApiError as error:
             return error.reply()
 
@@ -871,6 +1025,15 @@ class SimulatorHandler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 (signature of the base class)
         if self.server.verbose:
             super().log_message(format, *args)
+
+
+def api_route(raw_path):
+    """(resource, decoded account ID or None) of an API path; (None, None) for a path not served."""
+    for pattern, resource in API_ROUTES:
+        route = pattern.match(raw_path)
+        if route:
+            return resource, unquote(route.group(1)) if route.groups() else None
+    return None, None
 
 
 def loggable_body(raw_body):

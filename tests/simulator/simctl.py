@@ -241,6 +241,15 @@ class Simulator:
     def accounts(self):
         return self.control("GET", "/_sim/accounts")["accounts"]
 
+    def account(self, account_id):
+        """{"id", "ips", "account": {created_at, email, updated_at, state, offerings}} of one account."""
+        return self.control("GET", "/_sim/accounts/" + urllib.parse.quote(account_id, safe=""))
+
+    def update_account(self, account_id, **changes):
+        """Change profile fields of one account (state, offerings, email, created_at, updated_at; None removes email
+        or updated_at); its IPs stay. Returns the account as account() does."""
+        return self.control("PATCH", "/_sim/accounts/" + urllib.parse.quote(account_id, safe=""), changes)
+
     def requests(self):
         return self.control("GET", "/_sim/requests")["requests"]
 
@@ -268,12 +277,15 @@ class Simulator:
 
     # ---- the SendGrid API
 
-    def call(self, method, account_id, api_key=None, **options):
-        """A SendGrid API request for `account_id` with this simulator's key (unless `api_key`)."""
+    def call(self, method, account_id, api_key=None, resource="ips", **options):
+        """A SendGrid API request for `account_id` with this simulator's key (unless `api_key`).
+
+        resource: "ips" (default), "state", "offerings", or "accounts" (ListAccount; account_id is ignored).
+        """
         key = self.api_key if api_key is None else api_key
         if self.tls:
             options.setdefault("cafile", self.ca_path)
-        return api_call(self.url, method, account_path(account_id), key, **options)
+        return api_call(self.url, method, api_path(resource, account_id), key, **options)
 
 
 class Answer:
@@ -291,6 +303,13 @@ class Answer:
 def account_path(account_id):
     """The API path of an account's IPs, with the id percent-encoded as one segment."""
     return "/v3/partners/accounts/%s/ips" % urllib.parse.quote(account_id, safe="")
+
+
+def api_path(resource, account_id=None):
+    """The API path of a resource: "accounts" (ListAccount), or "ips", "state", "offerings" of one account."""
+    if resource == "accounts":
+        return "/v3/partners/accounts"
+    return "/v3/partners/accounts/%s/%s" % (urllib.parse.quote(account_id, safe=""), resource)
 
 
 def api_call(base_url, method, path, api_key, query=None, body=None, raw_body=None, timeout=10, connection=None,

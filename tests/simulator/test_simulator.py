@@ -118,7 +118,9 @@ def test_other_methods_are_405_and_unknown_paths_404(sim):
     sim.reset({ACCOUNT: {}})
     assert sim.call("PUT", ACCOUNT, body={}).status == 405
     assert sim.call("PATCH", ACCOUNT, body={}).status == 405
-    assert api_call(sim.url, "GET", "/v3/partners/accounts", API_KEY).status == 404
+    assert api_call(sim.url, "POST", "/v3/partners/accounts", API_KEY).status == 405  # CreateAccount is not served
+    assert api_call(sim.url, "GET", "/v3/partners", API_KEY).status == 404
+    assert api_call(sim.url, "GET", "/v3/partners/accounts/%s" % ACCOUNT, API_KEY).status == 404
     assert api_call(sim.url, "GET", account_path(ACCOUNT) + "/extra", API_KEY).status == 404
 
 
