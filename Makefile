@@ -15,7 +15,7 @@ CHECK_CORES ?= 2.19/3.12
 RELEASE_CORES ?= 2.16/3.10 2.17/3.10 2.18/3.13 2.20/3.12
 RELEASE_SANITY_CORES ?= 2.17/3.10 2.18/3.13 2.19/3.12 2.20/3.12
 # The fault soak (tests/soak/soak.py) runs on one pair, in the venv make units/integration make for it: make soak at
-# full size (issue 6: 300 customers), and soak-small, a few customers, inside make test.
+# full size (300 customers), and soak-small, a few customers, inside make test.
 SOAK_CORE ?= 2.19/3.12
 SOAK_CUSTOMERS ?= 300
 SOAK_SMALL_ARGS ?= --customers 12 --seed 5
