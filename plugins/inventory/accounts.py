@@ -419,4 +419,3 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleParserError("sendgrid.partners.accounts: the hostname template %r gave %r for account %s, not a host name"
                                      % (template, name, account["id"]))
         return wrap_var(name.strip())
-
