@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""For the unit tests that talk to the real SendGrid simulator (tests/simulator)."""
+"""For the tests of this target, which talk to the real SendGrid simulator (tests/simulator, copied here by ansible-test
+through the needs/file aliases)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def load_simctl():
 def start_simulator():
     """start_simulator(api_key=..., tls=...) starts a simulator of the test's own; all are stopped after the test.
 
-    Per test, never wider: ansible-test runs each test in a fork that never tears down wider-scoped fixtures.
+    Per test, never wider: each test starts from a fresh state, key and request log of its own.
     """
     started = []
 

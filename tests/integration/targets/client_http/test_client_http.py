@@ -21,7 +21,7 @@ import pytest
 from ansible_collections.sendgrid.partners.plugins.module_utils import _client
 from ansible_collections.sendgrid.partners.plugins.module_utils._client import ApiError, SendGridClient, TransportError
 
-API_KEY = "unit-test-key-" + secrets.token_hex(8)
+API_KEY = "client-http-test-key-" + secrets.token_hex(8)
 PATH = "/v3/partners/accounts/acc1/ips"
 
 
