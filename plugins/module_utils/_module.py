@@ -55,7 +55,6 @@ def build_module(argument_spec, **kwargs):
 
 
 MAX_TIMEOUT = 3600
-MAX_TOTAL = 1000  # IPs one account may be brought to in one region; a typo must not buy thousands
 
 
 def base_url_ok(value):

@@ -40,7 +40,7 @@ options:
     type: raw
   total:
     description:
-      - Make sure the account holds at least this many IPs in O(region), from 1 to 1000.
+      - Make sure the account holds at least this many IPs in O(region), 1 or more (no upper bound).
       - Lists the account's IPs and adds only the shortfall, in requests of at most 10 IPs.
         Never removes IPs when the account holds more.
       - Mutually exclusive with O(count).
@@ -165,7 +165,6 @@ region_ips:
 """
 
 from ansible_collections.sendgrid.partners.plugins.module_utils._module import (
-    MAX_TOTAL,
     account_id_problem,
     as_int,
     build_module,
@@ -173,6 +172,7 @@ from ansible_collections.sendgrid.partners.plugins.module_utils._module import (
     int_problem,
     run_module,
 )
+from ansible_collections.sendgrid.partners.plugins.module_utils._customer import range_problem
 from ansible_collections.sendgrid.partners.plugins.module_utils._provisioning import Purchase, placeholders, region_ips
 
 ARGUMENT_SPEC = {
@@ -223,8 +223,8 @@ def main():
     params = module.params
     check_input(module, [
         account_id_problem(params["account_id"]),
-        int_problem("count", params["count"], 1, 10),
-        int_problem("total", params["total"], 1, MAX_TOTAL),
+        range_problem("count", params["count"], "count"),
+        range_problem("total", params["total"], "total"),
         int_problem("max_add", params["max_add"], 0),
         "one of count and total is required, got neither (or an empty value)" if params["count"] is None and params["total"] is None else None,
     ])
