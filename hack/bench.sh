@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # make bench (not part of make test): how fast `sendgrid.partners.onboard` gives many customers their IPs, against
-# the one-uri-task-per-host playbook users write today and a plain Python thread pool (the limit), on the bundled
-# simulator with a given latency. See bench/README.md.
+# the one-uri-task-per-host playbook users write today and plain Python thread pools (the blind-POST floor and the
+# idempotent GET-then-POST limit), on the bundled simulator with a given latency. See bench/README.md.
 # Builds and installs the collection into build/bench/collections (the installed copy is what runs), then runs
 # bench/bench.py with the venv's Python; every argument is passed on, e.g.
-#   hack/bench.sh --sizes 200,1000 --rounds 3 --latency 0.05 --forks 50
+#   hack/bench.sh                                               # sizes 1000,10000, 3 rounds, variants a,a10,b,c,d
+#   hack/bench.sh --sizes 100 --rounds 1 --variants a,a10,c,d   # a quick look
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
