@@ -10,13 +10,13 @@ module: customer_outcome
 short_description: Give one customer host its outcome of a play-wide provision_accounts run
 version_added: 0.1.0
 description:
-  - Runs on each customer host after M(sendgrid.partners.provision_accounts) ran once for the play with O(sendgrid.partners.provision_accounts#module:hosts).
-    Sets the fact C(sendgrid_partners_ips) (every IP the account holds in each region its entries name), reports
-    C(changed) when the customer's account changed (in check mode, would change), and fails the host with the
-    customer's message when the customer failed.
-  - This is the one task each customer host runs in the role C(sendgrid.partners.provision_ips). It reads the
-    variables named in O(run_var) and O(line_var) without templating them and sends no request, so a thousand
-    hosts cost little more than a thousand forks.
+  - Internal to the role C(sendgrid.partners.provision_ips), not an interface of its own. It has no stability
+    promise and may change or go away in any release; playbooks should use the role.
+  - Runs on each customer host after the role's play-wide M(sendgrid.partners.provision_accounts) step. Sets the fact
+    C(sendgrid_partners_ips) (every IP the account holds in each region its entries name), reports C(changed) when
+    the customer's account changed (in check mode, would change), and fails the host with the customer's message
+    when the customer failed.
+  - It reads the variable named in O(run_var) without templating it and sends no request.
   - Runs on the controller only (an action plugin); it has no use outside a play.
 author:
   - sendgrid.partners maintainers (@sendgrid-partners)
@@ -27,12 +27,6 @@ options:
         M(sendgrid.partners.provision_accounts) with O(sendgrid.partners.provision_accounts#module:hosts).
     type: str
     required: true
-  line_var:
-    description:
-      - The name of a variable with this host's own line, C({status, error, regions}), as the role writes it in
-        its per-host mode. When the host has it, it wins over its entry in O(run_var), and the task does not report
-        C(changed) (the host's own API tasks did).
-    type: str
 attributes:
   action:
     support: full
@@ -52,16 +46,7 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Plan and provision every customer of the play, once, on the controller
-  sendgrid.partners.provision_accounts:
-    hosts: "{{ ansible_play_batch }}"
-    max_new_ips: 20
-  run_once: true
-  delegate_to: localhost
-  failed_when: false  # each customer's failure fails its own host below
-  changed_when: false
-  register: onboarding
-
+# As the role sendgrid.partners.provision_ips uses it, after its play-wide step registered onboarding:
 - name: Each customer host gets its outcome and the fact sendgrid_partners_ips
   sendgrid.partners.customer_outcome:
     run_var: onboarding
@@ -83,7 +68,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 
 def main():
-    module = AnsibleModule(argument_spec={"run_var": {"type": "str", "required": True}, "line_var": {"type": "str"}},
+    module = AnsibleModule(argument_spec={"run_var": {"type": "str", "required": True}},
                            supports_check_mode=True)
     module.fail_json(msg="sendgrid.partners.customer_outcome runs on the controller, as an action plugin, within a play")
 

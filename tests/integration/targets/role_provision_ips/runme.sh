@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # sendgrid.partners.onboard (the role provision_ips) on 44 customers against the simulator: a check-mode
-# run, a first run, and a rerun that must change nothing, in bulk mode (the default); then the first run and the
-# rerun in per-host mode (sendgrid_bulk=false). 4 customers fail, each alone: see setup.yml.
+# run, a first run, and a rerun that must change nothing. 4 customers fail, each alone: see setup.yml.
 source ../setup_simulator/simulator.sh   # sim_start, sim_playbook (-vvvv; API key leak check on exit)
 sim_start
 
@@ -38,17 +37,9 @@ unchanged() {
     [[ -z $changed ]] || { echo "$1: changed hosts on the rerun: $changed" >&2; exit 1; }
 }
 
-# Bulk mode (the default): one provision_accounts step for all customers.
 sim_playbook setup.yml
 run check check --check
 run first first
 run again again
 unchanged again
-
-# Per-host mode, from the same fresh accounts: each customer's own API tasks, after the play-wide plan (its check
-# mode is covered by role_provision_ips_offboarding, on fewer hosts: these 44 hosts' own tasks take a while).
-sim_playbook setup.yml
-run perhost-first first -e sendgrid_bulk=false
-run perhost-again again -e sendgrid_bulk=false
-unchanged perhost-again
-echo "role_provision_ips: check, first and again runs verified in bulk mode, first and again in per-host mode"
+echo "role_provision_ips: check, first and again runs verified"

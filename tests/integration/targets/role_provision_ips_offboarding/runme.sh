@@ -22,7 +22,7 @@ run() {
         sim_playbook -i "$here/customers.yml" "$here/run.yml" -e sendgrid_onboard_hosts=offboarding -e "stage=$stage" "$@"
     ) >"$work/$stage.out" || status=$?
     recap=$(sed -n '/^PLAY RECAP/,$p' "$work/$stage.out" | grep -E '^[a-z]+ +: ok=' || true)
-    echo "== $stage ${bulk:+(sendgrid_bulk=$bulk)}"
+    echo "== $stage"
     echo "$recap"
     if ! grep -qE '^localhost +: .* failed=0 ' <<<"$recap"; then
         grep -E -A25 '^(fatal|failed): \[localhost\]|^ERROR|^\[ERROR\]' "$work/$stage.out" | cut -c1-2000 >&2 || true
@@ -34,20 +34,15 @@ run() {
     [[ $failed == "$want_failed" ]] || { echo "$stage: failed hosts: $failed, expected $want_failed" >&2; exit 1; }
 }
 
-# Bulk mode (the default), then per-host mode (sendgrid_bulk=false); the check stage starts from fresh accounts.
-for bulk in true false; do
-    for stage in check first again; do
-        name=$stage-bulk-$bulk
-        args=(-e "@$work/key.yml" -e "sendgrid_report_path=$reports/$name.json" -e "report_file=$reports/$name.json"
-              -e "sendgrid_bulk=$bulk")
-        [[ $stage != check ]] || args+=(--check)
-        [[ $stage != again ]] || args+=(--limit '!buyer')
-        run "$stage" misplaced "${args[@]}"
-    done
-    changed=$(awk '!/ changed=0 /{print $1}' <<<"$recap" | xargs)
-    [[ -z $changed ]] || { echo "again (sendgrid_bulk=$bulk): changed hosts on the rerun: $changed" >&2; exit 1; }
+# The check stage starts from fresh accounts.
+for stage in check first again; do
+    args=(-e "@$work/key.yml" -e "sendgrid_report_path=$reports/$stage.json" -e "report_file=$reports/$stage.json")
+    [[ $stage != check ]] || args+=(--check)
+    [[ $stage != again ]] || args+=(--limit '!buyer')
+    run "$stage" misplaced "${args[@]}"
 done
-unset bulk
+changed=$(awk '!/ changed=0 /{print $1}' <<<"$recap" | xargs)
+[[ -z $changed ]] || { echo "again: changed hosts on the rerun: $changed" >&2; exit 1; }
 
 # An empty key for leaver alone (swapper's comes from the environment), and a report path relative to the
 # directory ansible-playbook runs in.
@@ -55,4 +50,4 @@ unset bulk
     cd "$work/cwd" && env_key=1 run nokey leaver -i "$here/nokey.yml" --limit leaver,swapper,localhost \
         -e sendgrid_report_path=reports/nokey.json -e "report_file=$work/cwd/reports/nokey.json"
 )
-echo "role_provision_ips_offboarding: check, first and again runs in bulk and per-host mode, and nokey, verified"
+echo "role_provision_ips_offboarding: check, first and again runs, and nokey, verified"
