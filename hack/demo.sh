@@ -56,3 +56,29 @@ summary = second["summary"]
 print("run 2: %d changed, %d failed, %d IPs added" % (summary["changed"], summary["failed"], summary["ips_added"]))
 sys.exit(0 if summary["changed"] == summary["ips_added"] == second["plan"]["add_total"] == 0 else 1)
 PY
+
+# The same simulator's accounts as a dynamic inventory: the plugin sendgrid.partners.accounts reads every account
+# (state and offerings too), and group_vars keyed on the dedicated IP add-on's quantity say how many IPs each gets.
+accounts=playbooks/inventory/accounts/customers.sendgrid.partners.accounts.yml
+export ANSIBLE_INVENTORY_UNPARSED_FAILED=true   # an inventory that cannot be read fails the command, as in AWX
+echo "== run 3: ansible-playbook sendgrid.partners.onboard -i $accounts"
+echo "   activated customers with the dedicated IP add-on; policy: playbooks/inventory/accounts/group_vars/dedicated_ips_N.yml"
+ansible-playbook sendgrid.partners.onboard -i "$accounts" -e 'sendgrid_onboard_hosts=sendgrid_customers:&state_activated:!dedicated_ips_0' \
+    -e "sendgrid_report_path=$demo/reports/run3.json"
+python - "$demo/reports/run3.json" <<'PY'
+import json
+import sys
+
+report = json.load(open(sys.argv[1]))
+print("run 3 plan: " + " ".join(report["plan"]["summary"]))
+print("%-10s %-36s %-8s %s" % ("customer", "account", "run 3", "IPs held afterwards (+ added)"))
+for customer in report["customers"]:
+    held = ", ".join("%s: %s (+%d)" % (region, " ".join(line["ips"]) or "none", line["added"])
+                     for region, line in sorted(customer["regions"].items())) or "no dedicated IP asked for"
+    print("%-10s %-36s %-8s %s" % (customer["host"], customer["account_id"], customer["status"], held))
+summary = report["summary"]
+print("run 3: %d changed, %d failed, %d IPs added" % (summary["changed"], summary["failed"], summary["ips_added"]))
+sys.exit(1 if summary["failed"] or "hooli" in [customer["host"] for customer in report["customers"]] else 0)
+PY
+echo "== ansible-inventory -i $accounts --graph"
+ansible-inventory -i "$accounts" --graph

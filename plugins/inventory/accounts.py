@@ -131,11 +131,9 @@ seealso:
 """
 
 EXAMPLES = r"""
-# customers.sendgrid.partners.accounts.yml: every customer account, the key from SENDGRID_API_KEY.
-plugin: sendgrid.partners.accounts
-
----
-# State and offerings, groups by both, names from the email's local part (still refused on a clash).
+# customers.sendgrid.partners.accounts.yml (the API key from SENDGRID_API_KEY). The minimal file is its first line;
+# this one also reads each account's state and offerings, groups the customers by both, and names them after the
+# email's local part (the inventory fails if two accounts would get one name).
 plugin: sendgrid.partners.accounts
 with_state: true
 with_offerings: true
@@ -147,18 +145,16 @@ keyed_groups:
     prefix: offering
 groups:
   active_customers: sendgrid_account_state == 'activated'
-
----
-# EU accounts, their IPs today, a cache of one hour in files (the key is never stored).
-plugin: sendgrid.partners.accounts
-api_url: https://api.eu.sendgrid.com
-with_ips: true
-compose:
-  sendgrid_us_ip_count: sendgrid_current_ips.us | length
-cache: true
-cache_plugin: ansible.builtin.jsonfile
-cache_connection: ~/.cache/sendgrid-inventory
-cache_timeout: 3600
+# EU accounts and the IPs they hold today, with a composed variable:
+#   api_url: https://api.eu.sendgrid.com
+#   with_ips: true
+#   compose:
+#     sendgrid_us_ip_count: sendgrid_current_ips.us | length
+# A cache of one hour in files (what SendGrid answered, never the key):
+#   cache: true
+#   cache_plugin: ansible.builtin.jsonfile
+#   cache_connection: ~/.cache/sendgrid-inventory
+#   cache_timeout: 3600
 """
 
 import threading

@@ -163,4 +163,5 @@ def test_the_example_seed_lists_its_accounts(make_simulator):
     seed = os.path.join(os.path.dirname(os.path.abspath(__file__)), "example_seed.yml")
     sim = make_simulator(seed=seed)
     answer = api_call(sim.url, "GET", "/v3/partners/accounts", API_KEY, query={"limit": 100})
-    assert len(answer.json()["accounts"]) == 4
+    assert [account["email"].split("@")[1] for account in answer.json()["accounts"]] == [
+        "acme.example.com", "globex.example.com", "initech.example.com", "umbrella.example.com", "wonka.example.com", "hooli.example.com"]

@@ -127,8 +127,8 @@ def check(case, what, actual, expected):
         print("ok   %s: %s" % (case, what))
     else:
         FAILURES.append(case)
-        print("FAIL %s: %s\n  actual:   %s\n  expected: %s" % (case, what, json.dumps(actual, sort_keys=True)[:3000],
-                                                                json.dumps(expected, sort_keys=True)[:3000]))
+        shown = [json.dumps(value, sort_keys=True)[:3000] for value in (actual, expected)]
+        print("FAIL %s: %s\n  actual:   %s\n  expected: %s" % (case, what, shown[0], shown[1]))
 
 
 def api_requests(runner):
