@@ -258,6 +258,13 @@ def fetch_all(make_client, sources, concurrency, strict, on_retry=None):
     return FetchResult(records, len(jobs), failures, len(retries))
 
 
+def records_ok(records):
+    """True for what fetch_all reads (a cache written by another version or by hand is not used)."""
+    return isinstance(records, list) and all(
+        isinstance(record, dict) and isinstance(record.get("account"), dict) and isinstance(record["account"].get("id"), str)
+        and record["account"]["id"] for record in records)
+
+
 def _count_retry(message, retries, lock, on_retry):
     with lock:
         retries.append(message)
@@ -305,9 +312,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 cached = self._cache[cache_key]
             except KeyError:
                 cached = None
-            if isinstance(cached, dict) and {key: cached.get(key) for key in signature} == signature:
-                records = cached.get("records")  # an empty list is a hit too
-                self.display.vvv("sendgrid.partners.accounts: %d accounts from the cache" % len(records or []))
+            if isinstance(cached, dict) and {key: cached.get(key) for key in signature} == signature and records_ok(cached.get("records")):
+                records = cached["records"]  # an empty list is a hit too
+                self.display.vvv("sendgrid.partners.accounts: %d accounts from the cache" % len(records))
         if records is None:
             result = self._fetch(settings, sources)
             records = result.records

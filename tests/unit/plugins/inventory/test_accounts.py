@@ -491,6 +491,19 @@ def test_an_empty_cached_listing_is_a_hit(api, run, tmp_path):
     assert api.calls == [("accounts", None)]
 
 
+def test_a_cache_that_is_not_ours_is_a_miss(api, run, tmp_path):
+    api.accounts = [account("a")]
+    options = {"cache": True, "cache_plugin": "ansible.builtin.jsonfile", "cache_connection": str(tmp_path / "cache")}
+    run(options)
+    cached = next((tmp_path / "cache").iterdir())
+    document = json.loads(cached.read_text())
+    payload = json.loads(document["__payload__"]) if "__payload__" in document else document
+    payload["records"] = [{"account": {"name": "no id"}}]
+    cached.write_text(json.dumps({"__payload__": json.dumps(payload)}) if "__payload__" in document else json.dumps(payload))
+    inventory, dummy = run(options)
+    assert api.calls == [("accounts", None)] * 2 and members(inventory, "sendgrid_customers") == ["a"]
+
+
 def test_a_result_with_failures_is_not_cached(api, run, tmp_path):
     api.accounts = [account("a")]
     api.fail[("state", "a")] = 500
