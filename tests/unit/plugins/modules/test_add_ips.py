@@ -187,6 +187,16 @@ def test_max_add_applies_to_count_too(run_module, fake):
     assert "add_ips" not in fake.methods()
 
 
+def test_a_total_with_no_upper_bound_is_held_by_max_add(run_module, fake):
+    outcome = run_module("add_ips", args(total=5000, max_add=10))
+    assert outcome.result == {
+        "msg": "account %s would get 4999 new IP(s) in us, above max_add 10: nothing bought. It holds 1 there now; "
+               "raise max_add if this is intended." % ACCOUNT,
+        "changed": False, "added": 0, "ips": [], "region_ips": [US_IP],
+    }
+    assert fake.calls == [("list_ips", ACCOUNT)]
+
+
 def test_max_add_equal_to_the_shortfall_buys(run_module, fake):
     outcome = run_module("add_ips", args(total=3, max_add=2))
     assert outcome.result["added"] == 2
@@ -203,9 +213,9 @@ def test_max_add_equal_to_the_shortfall_buys(run_module, fake):
     ({"count": "-1"}, "count must be an integer from 1 to 10, got '-1'"),
     ({"count": True}, "count must be an integer from 1 to 10, got True"),
     ({"count": 1.5}, "count must be an integer from 1 to 10, got 1.5"),
-    ({"total": 0}, "total must be an integer from 1 to 1000, got 0"),
-    ({"total": 1001}, "total must be an integer from 1 to 1000, got 1001"),
-    ({"total": "lots"}, "total must be an integer from 1 to 1000, got 'lots'"),
+    ({"total": 0}, "total must be an integer of 1 or more, got 0"),
+    ({"total": -3}, "total must be an integer of 1 or more, got -3"),
+    ({"total": "lots"}, "total must be an integer of 1 or more, got 'lots'"),
     ({"total": 2, "max_add": -1}, "max_add must be an integer of 0 or more, got -1"),
     ({"count": 1, "account_id": ""}, "account_id must be a non-empty string, got ''"),
     ({"count": 1, "account_id": " sg1"}, "account_id ' sg1' is not a valid SendGrid account ID (surrounding spaces, '.' and '..' are refused)"),
