@@ -547,7 +547,7 @@ class SimulatorState:
     def log_request(self, **fields):
         """Append a request to the log (arrival order); returns the record to complete later."""
         with self.lock:
-            record = dict(seq=len(self.requests) + 1, **fields, status=None, fault=None, chaos=None)
+            record = dict(seq=len(self.requests) + 1, received=time.time(), **fields, status=None, fault=None, chaos=None)
             self.requests.append(record)
             return record
 
