@@ -26,6 +26,7 @@ ENTRY_RULES = {
     "mutually_exclusive": [["total", "count"], ["total", "ips"], ["count", "ips"]],
     "required_if": [["state", "present", ["region"]], ["state", "present", ["total", "count"], True], ["state", "absent", ["ips"]]],
 }
+MAX_INTEGER = 2 ** 31 - 1  # no account holds more IPs: a bigger total or count is a typo or an overflow, not a wish
 OPTION_NAMES = {"account_id": "account_id", "ips": "ips"}  # what messages call them; the role uses its variables' names
 ROLE_NAMES = {"account_id": "sendgrid_account_id", "ips": "sendgrid_ips"}
 
@@ -33,7 +34,10 @@ ROLE_NAMES = {"account_id": "sendgrid_account_id", "ips": "sendgrid_ips"}
 def range_problem(name, value, key):
     """A message naming name, value and the allowed range of ENTRY_OPTIONS[key] when value is out of it, else None."""
     option = ENTRY_OPTIONS[key]
-    return int_problem(name, value, option["min"], option.get("max"))
+    problem = int_problem(name, value, option["min"], option.get("max"))
+    if problem is None and value is not None and as_int(value) > MAX_INTEGER:
+        problem = "%s must be an integer of %d or more and at most %d (a 32-bit integer), got %r" % (name, option["min"], MAX_INTEGER, value)
+    return problem
 
 
 def normalized(entry):
@@ -44,8 +48,7 @@ def normalized(entry):
     for key in ("total", "count"):
         if as_int(entry.get(key)) is not None:
             entry[key] = as_int(entry[key])
-    if entry.get("state") is None:
-        entry["state"] = ENTRY_OPTIONS["state"]["default"]
+    entry.setdefault("state", ENTRY_OPTIONS["state"]["default"])
     return entry
 
 

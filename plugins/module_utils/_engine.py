@@ -73,10 +73,10 @@ class CustomerRun:
                      for item in listing if item["ip"] in entry["ips"] and item["region"] != entry["region"]]
         if misplaced:  # a typo in the region would stop mail on an IP the customer still uses
             raise SendGridError("nothing removed: %s" % "; ".join(misplaced))
-        everything = [item["ip"] for item in listing]
-        for entry in self.entries:  # removals first, whatever the order of the entries
+        for entry in self.entries:  # removals first, whatever the order of the entries; each from what is left
             if entry["state"] == "absent":
-                removal = Removal(client, self.account_id, self.held[entry["region"]] if entry.get("region") else everything, entry["ips"])
+                pool = self.held[entry["region"]] if entry.get("region") else [ip for region in REGIONS for ip in self.held[region]]
+                removal = Removal(client, self.account_id, pool, entry["ips"])
                 gone = set(removal.to_remove)
                 for region in REGIONS:
                     self.held[region] = [ip for ip in self.held[region] if ip not in gone]

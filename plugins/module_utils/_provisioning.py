@@ -32,9 +32,11 @@ class OutcomeError(SendGridError):
 
 
 def batches(count, size=MAX_IPS_PER_REQUEST):
-    """Split count into request sizes of at most size: 23 -> [10, 10, 3]."""
-    full, rest = divmod(max(count, 0), size)
-    return [size] * full + ([rest] if rest else [])
+    """Split count into request sizes of at most size, one at a time: 23 -> 10, 10, 3."""
+    left = max(count, 0)
+    while left > 0:
+        yield min(size, left)
+        left -= size
 
 
 def chunks(items, size=MAX_IPS_PER_REQUEST):
@@ -51,9 +53,13 @@ def shortfall(total, held):
     return max(total - held, 0)
 
 
+PLACEHOLDERS_SHOWN = 20
+
+
 def placeholders(count):
-    """Stand-ins for IPs not bought yet, for check-mode diffs."""
-    return ["(new IP %d of %d)" % (number, count) for number in range(1, count + 1)]
+    """Stand-ins for IPs not bought yet, for check-mode diffs; past PLACEHOLDERS_SHOWN, one line for the rest."""
+    shown = ["(new IP %d of %d)" % (number, count) for number in range(1, min(count, PLACEHOLDERS_SHOWN) + 1)]
+    return shown + (["(%d more new IPs)" % (count - PLACEHOLDERS_SHOWN)] if count > PLACEHOLDERS_SHOWN else [])
 
 
 def split_request(requested, held):

@@ -149,7 +149,6 @@ NULLS = [
     [{"region": "us", "total": 2, "count": None}],
     [{"region": "us", "total": None, "count": 2}],
     [{"state": "absent", "ips": [IP1], "region": None}],
-    [{"state": None, "region": "us", "total": 1}],
 ]
 
 
@@ -185,6 +184,11 @@ def test_a_key_given_as_null_gets_one_verdict(role_options, entries):
     assert spec_accepts(role_options, entries) is collection_accepts(entries)
 
 
+def test_a_state_given_as_null_is_refused_by_both(role_options):
+    entries = [{"state": None, "region": "us", "total": 1}]
+    assert spec_accepts(role_options, entries) is REFUSED and collection_accepts(entries) is REFUSED
+
+
 def test_a_float_total_is_refused_by_the_collection_on_every_ansible_core():
     # ansible-core 2.19 and later turn 2.0 into 2 where 2.16 refuses it: the collection refuses it everywhere.
     assert collection_accepts([{"region": "us", "total": 2.0}]) is REFUSED
@@ -195,7 +199,7 @@ def test_a_float_total_is_refused_by_the_collection_on_every_ansible_core():
 
 def test_normalized_makes_digit_strings_integers_and_state_explicit():
     assert normalized({"region": "us", "total": " 2"}) == {"region": "us", "total": 2, "state": "present"}
-    assert normalized({"region": "us", "count": "3", "state": None}) == {"region": "us", "count": 3, "state": "present"}
+    assert normalized({"region": "us", "count": "3", "state": None}) == {"region": "us", "count": 3, "state": None}
     assert normalized({"state": "absent", "ips": [IP1]}) == {"state": "absent", "ips": [IP1]}
     assert normalized({"region": "us", "total": "x"}) == {"region": "us", "total": "x", "state": "present"}
     assert normalized({"region": "us", "total": True})["total"] is True

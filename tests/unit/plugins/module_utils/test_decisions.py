@@ -17,7 +17,7 @@ from ansible_collections.sendgrid.partners.plugins.module_utils import _provisio
     (0, []), (1, [1]), (10, [10]), (11, [10, 1]), (23, [10, 10, 3]), (30, [10, 10, 10]), (-2, []),
 ])
 def test_batches_never_exceed_ten(count, expected):
-    assert provisioning.batches(count) == expected
+    assert list(provisioning.batches(count)) == expected
 
 
 def test_chunks_split_lists_by_ten():

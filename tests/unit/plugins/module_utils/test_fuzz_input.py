@@ -16,7 +16,7 @@ from urllib.parse import unquote
 import pytest
 from hypothesis import assume, given, strategies as st
 
-from ansible_collections.sendgrid.partners.plugins.module_utils import _bulk
+from ansible_collections.sendgrid.partners.plugins.module_utils import _customer, _engine
 from ansible_collections.sendgrid.partners.plugins.module_utils._client import (
     InvalidRequestError,
     account_path,
@@ -163,8 +163,19 @@ def as_number(value):
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def run_all(customers, make_client, concurrency, apply, max_new_ips=None):
+    """Plan every customer with the engine, then apply unless the cap refuses: (runs, plan, refusal)."""
+    runs = [_engine.CustomerRun(name, customer) for name, customer in customers.items()]
+    engine = _engine.Engine(runs, lambda connection: make_client(), concurrency)
+    engine.plan()
+    plan = _engine.summarize(runs, max_new_ips)
+    if apply and not plan["refused"]:
+        engine.apply()
+    return runs, plan, plan["refused"]
+
+
 def entry_is_valid(entry):
-    """The contract of one entry (provision_accounts' documentation), written independently of _bulk."""
+    """The contract of one entry (provision_accounts' documentation), written independently of _customer."""
     if not isinstance(entry, dict) or set(entry) - {"region", "total", "count", "state", "ips"}:
         return False
     state = entry.get("state", "present")
@@ -179,7 +190,7 @@ def entry_is_valid(entry):
     if (total is None) == (count is None):
         return False
     if total is not None:
-        return as_number(total) is not None and as_number(total) >= 1
+        return as_number(total) is not None and 1 <= as_number(total) <= 2 ** 31 - 1
     return as_number(count) is not None and 1 <= as_number(count) <= 10
 
 
@@ -193,19 +204,19 @@ def customer_is_valid(customer):
         return False
     entries = customer["ips"]
     present = [entry.get("region") for entry in entries if isinstance(entry, dict) and entry.get("state", "present") == "present"]
-    return all(entry_is_valid(entry) for entry in entries) and len(present) == len(set(present))
+    return bool(entries) and all(entry_is_valid(entry) for entry in entries) and len(present) == len(set(present))
 
 
 @FUZZ
 @given(customer=CUSTOMER)
 def test_customer_problems_never_raise_and_name_what_is_wrong(customer):
-    problems = _bulk.customer_problems(customer)
+    problems = _customer.customer_problems(customer)
     assert isinstance(problems, list) and all(isinstance(problem, str) and problem for problem in problems)
     if not isinstance(customer, dict):
         assert problems and problems[0].startswith("each customer must be a dict")
-    normalized = dict(customer, ips=[_bulk.normalized(entry) for entry in customer["ips"]]) \
+    normalized = dict(customer, ips=[_customer.normalized(entry) for entry in customer["ips"]]) \
         if isinstance(customer, dict) and isinstance(customer.get("ips"), list) else customer
-    assert (not _bulk.customer_problems(normalized)) == customer_is_valid(customer)
+    assert (not _customer.customer_problems(normalized)) == customer_is_valid(customer)
 
 
 @FUZZ
@@ -217,7 +228,7 @@ def test_run_all_calls_only_for_valid_customers_and_never_raises(customers, appl
                    for customer in customers.values()))
     accounts = {"acct": [{"ip": ip, "region": "us" if ip.startswith("174") else "eu"} for ip in SEED_IPS]}
     calls = []
-    runs, plan, cap_message = _bulk.run_all(customers, lambda: FakeClient(accounts, calls), 3, apply, max_new_ips=cap)
+    runs, plan, cap_message = run_all(customers, lambda: FakeClient(accounts, calls), 3, apply, max_new_ips=cap)
     assert plan["customers"] == len(customers) == len(runs)
     invalid = {name for name, customer in customers.items() if not customer_is_valid(customer)}
     valid_accounts = [customer["account_id"] for name, customer in customers.items() if name not in invalid]
@@ -249,9 +260,9 @@ def test_run_all_calls_only_for_valid_customers_and_never_raises(customers, appl
 @pytest.mark.parametrize("account_id", [["sg1"], {"id": "sg1"}])
 def test_bulk_unhashable_account_id_fails_that_customer_only(account_id):
     calls = []
-    runs, _plan, _cap = _bulk.run_all({"bad": {"account_id": account_id, "ips": [{"region": "us", "total": 1}]},
-                                       "good": {"account_id": "acct", "ips": [{"region": "us", "total": 1}]}},
-                                      lambda: FakeClient({}, calls), 2, True)
+    runs, _plan, _cap = run_all({"bad": {"account_id": account_id, "ips": [{"region": "us", "total": 1}]},
+                                 "good": {"account_id": "acct", "ips": [{"region": "us", "total": 1}]}},
+                                lambda: FakeClient({}, calls), 2, True)
     assert runs[0].failed and "account_id" in runs[0].message
     assert not runs[1].failed and calls[0] == ("GET", "acct", None)
 
@@ -259,8 +270,8 @@ def test_bulk_unhashable_account_id_fails_that_customer_only(account_id):
 @pytest.mark.parametrize("total", [10**13, 10**30])
 def test_bulk_huge_total_is_refused_clearly(total):
     calls = []
-    runs, _plan, _cap = _bulk.run_all({"c": {"account_id": "acct", "ips": [{"region": "us", "total": total}]}},
-                                      lambda: FakeClient({}, calls), 1, True)
+    runs, _plan, _cap = run_all({"c": {"account_id": "acct", "ips": [{"region": "us", "total": total}]}},
+                                lambda: FakeClient({}, calls), 1, True)
     assert runs[0].failed and "total" in runs[0].message
     assert "unexpected error" not in runs[0].message
     assert [call for call in calls if call[0] == "POST"] == []
