@@ -23,5 +23,10 @@ tarball=$(echo "$work"/sendgrid-partners-*.tar.gz)
 ANSIBLE_COLLECTIONS_PATH=$repo/$work/collections \
     "$venv/bin/ansible-galaxy" collection install --force -p "$repo/$work/collections" "$tarball" >/dev/null
 
-exec "$venv/bin/python" bench/bench.py --collections-path "$repo/$work/collections" \
+"$venv/bin/python" bench/bench.py --collections-path "$repo/$work/collections" \
     --collection-tarball "$repo/$tarball" --work-dir "$repo/$work" "$@"
+# make bench (no arguments) also times the inventory plugin against a thread pool making the same requests.
+if [[ $# -eq 0 ]]; then
+    "$venv/bin/python" bench/inventory.py --collections-path "$repo/$work/collections" --sizes 1000,10000 --rounds 3 \
+        --latency 0.05 --concurrency 20
+fi
