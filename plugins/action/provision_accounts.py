@@ -253,8 +253,8 @@ class PlayRun:
         runs = {run.name: run for run in self.runs}
         lines = [report_line(host, runs[host], self.check_mode, error=runs[host].message or plan["refused"]) if host in runs
                  else report_line(host, None, self.check_mode, error=self.errors[host]) for host in self.settings["hosts"]]
-        lines.extend(report_line(host, None, self.check_mode, error="failed before its IPs were provisioned: an earlier task failed; "
-                                                                  "see its error in the play output") for host in earlier_failed)
+        earlier = "failed before its IPs were provisioned: an earlier task failed; see its error in the play output"
+        lines.extend(report_line(host, None, self.check_mode, error=earlier) for host in earlier_failed)
         summary = report_summary(lines)
         report = {"check_mode": self.check_mode, "plan": plan, "summary": summary, "customers": lines}
         result = {
@@ -277,8 +277,8 @@ class PlayRun:
         except SendGridError as exc:
             result.update(failed=True, msg=str(exc))
         if self.warnings:
-            result["warnings"] = self.warnings[:NAMES_SHOWN] + (["... and %d more warnings like these" % (len(self.warnings) - NAMES_SHOWN)]
-                                                                 if len(self.warnings) > NAMES_SHOWN else [])
+            more = len(self.warnings) - NAMES_SHOWN
+            result["warnings"] = self.warnings[:NAMES_SHOWN] + (["... and %d more warnings like these" % more] if more > 0 else [])
         return result
 
     def _saved_plan(self, keys):

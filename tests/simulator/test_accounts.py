@@ -72,7 +72,7 @@ def test_state_and_profile_change_through_the_control_api(sim):
     ips = sim.accounts()["a"]
     changed = sim.update_account("a", state="suspended", email=None, offerings=[{"name": "x", "type": "addon", "quantity": 0}])
     assert changed == {"id": "a", "ips": ips, "account": {"created_at": "2026-01-01T00:00:00Z", "state": "suspended",
-                                                           "offerings": [{"name": "x", "type": "addon", "quantity": 0}]}}
+                                                          "offerings": [{"name": "x", "type": "addon", "quantity": 0}]}}
     assert sim.call("GET", "a", resource="state").json() == {"state": "suspended"}
     assert listing(sim)["accounts"] == [{"id": "a", "created_at": "2026-01-01T00:00:00Z"}]
     assert sim.accounts()["a"] == ips  # the IPs stay

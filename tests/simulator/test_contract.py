@@ -21,7 +21,7 @@ from openapi_core.exceptions import OpenAPIError
 from openapi_core.testing import MockRequest, MockResponse
 
 from conftest import API_KEY
-from simctl import account_path, api_path
+from simctl import api_path
 
 OPENAPI_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "openapi")
 SPEC_PATHS = {

@@ -321,8 +321,8 @@ def saved_plan(world, hosts, clock=None, **args):
 
 def test_applying_a_saved_plan_buys_exactly_what_it_says(world, tmp_path):
     world.accounts = {ONE: {"a1": [], "a2": [{"ip": "2.2.2.2", "region": "eu"}]}}
-    hosts = {"h1": host("a1", [{"region": "us", "total": 3}]), "h2": host("a2", [{"region": "eu", "total": 2},
-                                                                                  {"state": "absent", "ips": ["2.2.2.2"]}])}
+    hosts = {"h1": host("a1", [{"region": "us", "total": 3}]),
+             "h2": host("a2", [{"region": "eu", "total": 2}, {"state": "absent", "ips": ["2.2.2.2"]}])}
     path = tmp_path / "plans" / "onboard.json"
     plan = saved_plan(world, hosts, plan_path=str(path))
     assert json.loads(path.read_text()) == plan

@@ -480,7 +480,8 @@ def test_report_line_summary_outcome_and_diff_of_a_real_run():
                              "e": {"account_id": "zz", "ips": [{"region": "eu", "total": 1}]}})
     lines = [report_line(run.name, run, False) for run in runs]
     assert lines[0] == {"host": "c", "account_id": "a1", "status": "changed", "error": None, "not_found": [],
-                        "regions": {"eu": {"ips": [], "added": 0, "added_ips": [], "removed_ips": []}, "us": {"ips": ["10.1.0.2", "10.1.0.1", "1.1.1.1"], "added": 2, "added_ips": ["10.1.0.2", "10.1.0.1"],
+                        "regions": {"eu": {"ips": [], "added": 0, "added_ips": [], "removed_ips": []},
+                                    "us": {"ips": ["10.1.0.2", "10.1.0.1", "1.1.1.1"], "added": 2, "added_ips": ["10.1.0.2", "10.1.0.1"],
                                            "removed_ips": ["1.1.1.2"]}}}
     assert lines[1]["status"] == "ok" and lines[1]["regions"] == {"us": {"ips": ["2.2.2.2"], "added": 0, "added_ips": [], "removed_ips": []}}
     assert lines[2]["status"] == "failed" and "HTTP 404" in lines[2]["error"]
