@@ -150,7 +150,7 @@ class Job:
     """One job: its private data directory, as AWX prepares it, run by ansible-runner; its outcome read back."""
 
     def __init__(self, work, name, hosts=None, extravars=None, check=False, diff=False, verbosity=0, api_key=KEY,
-                 api_url=URL, envvars=None):
+                 api_url=URL, envvars=None, files=None):
         self.name = name
         self.hosts = list(HOSTS if hosts is None else hosts)
         self.directory = os.path.join(work, "jobs", name)
@@ -172,6 +172,7 @@ class Job:
             "ANSIBLE_FORKS": "5",
         }
         self.envvars.update(envvars or {})
+        self.files = dict(files or {})  # more files of the project checkout: {path in project/: text}
         self.runner = None
         self.seq_before = None
         self.seconds = None
@@ -186,6 +187,9 @@ class Job:
         self._write("env/extravars", json.dumps(self.extravars, indent=2), 0o600)
         self._write("env/settings", json.dumps({"suppress_ansible_output": True}), 0o600)
         self._write("project/onboard.yml", PROJECT_PLAYBOOK, 0o644)
+        for relative, content in self.files.items():
+            os.makedirs(os.path.dirname(os.path.join(self.directory, "project", relative)), exist_ok=True)
+            self._write(os.path.join("project", relative), content, 0o644)
         inventory = {
             "all": {"children": ["sendgrid_customers"]},
             "sendgrid_customers": {"hosts": self.hosts},
@@ -301,7 +305,9 @@ class Job:
             return stream.read()
 
     def requests(self):
-        return requests_since(self.seq_before)
+        """The API requests since the job started for the accounts of its hosts (slices running at once have others)."""
+        accounts = {account(host) for host in self.hosts}
+        return [record for record in requests_since(self.seq_before) if record["account_id"] in accounts]
 
     def posts(self):
         return [record for record in self.requests() if record["method"] == "POST"]
@@ -365,6 +371,17 @@ def run_all(jobs):
 
 # ----- the cases -------------------------------------------------------------------------------------------------
 
+def expect_cached_facts(job):
+    """Every customer host of the job has, in the job's fact cache, sendgrid_partners_ips as the account holds them now."""
+    for host in job.hosts:
+        facts = job.facts(host)
+        expect(facts is not None, "%s: no cached facts for %s in %s" % (job.name, host, os.path.join(job.artifacts, "fact_cache")))
+        asked = [entry["region"] for entry in CUSTOMERS[host][1]]
+        now = region_ips(host)
+        expect(facts.get("sendgrid_partners_ips") == {region: now[region] for region in asked},
+               "%s: %s's cached sendgrid_partners_ips differ from the account" % (job.name, host), facts.get("sendgrid_partners_ips"), now)
+
+
 def case_real_run(work):
     """A real run as an AWX job: credentials from env/envvars only, -vvvv; every customer's cached facts hold its IPs."""
     seed_accounts()
@@ -375,13 +392,7 @@ def case_real_run(work):
            "real-run: the accounts do not hold what the customers asked for", holdings())
     expect(sum(bought(job.requests()).values()) == EXPECTED_ADD, "real-run: bought %s, expected %d in all" % (bought(job.requests()), EXPECTED_ADD))
     expect(all(record["authorized"] for record in job.requests()), "real-run: a request was not authorized: the key did not come from env/envvars")
-    for host in HOSTS:
-        facts = job.facts(host)
-        expect(facts is not None, "real-run: no cached facts for %s in %s" % (host, os.path.join(job.artifacts, "fact_cache")))
-        asked = [entry["region"] for entry in CUSTOMERS[host][1]]
-        now = region_ips(host)
-        expect(facts.get("sendgrid_partners_ips") == {region: now[region] for region in asked},
-               "real-run: %s's cached sendgrid_partners_ips differ from the account" % host, facts.get("sendgrid_partners_ips"), now)
+    expect_cached_facts(job)
     expect(job.changed_hosts() == sorted(host for host in HOSTS if any(shortfall(host).values())),
            "real-run: changed hosts %s" % job.changed_hosts())
     expect(not job.leaks(), "real-run: the API key is in %s" % job.leaks())
@@ -396,7 +407,7 @@ def case_real_run(work):
 
 
 def case_check_run(work):
-    """A check-mode job (job type Check, Show changes): nothing bought, the plan in its output."""
+    """A check-mode job (job type Check, Show changes): nothing bought, the plan in its output and its artifacts."""
     seed_accounts()
     job = Job(work, "check-run", check=True, diff=True).run()
     job.expect_status("successful")
@@ -404,8 +415,12 @@ def case_check_run(work):
     expect(holdings() == {host: {region: CUSTOMERS[host][0].get(region, 0) for region in ("us", "eu")} for host in HOSTS},
            "check-run: the accounts changed")
     expect("add %d IPs" % EXPECTED_ADD in job.stdout(), "check-run: the plan is not in the job output", job.stdout()[-3000:])
+    artifact = job.artifact_data().get("sendgrid_plan")
+    expect(isinstance(artifact, dict) and artifact.get("totals", {}).get("add_total") == EXPECTED_ADD,
+           "check-run: playbook_on_stats artifact_data lacks the plan of %d IPs" % EXPECTED_ADD, job.artifact_data())
+    expect(not os.path.exists(os.path.join(job.directory, "project", "plans")), "check-run: a plan file without sendgrid_plan_path")
     expect(not job.leaks(), "check-run: the API key is in %s" % job.leaks())
-    print("  check run: 0 POSTs, plan of %d IPs shown" % EXPECTED_ADD)
+    print("  check run: 0 POSTs, plan of %d IPs shown and published as the artifact sendgrid_plan" % EXPECTED_ADD)
 
 
 # ----- saved plans: plan job -> approval -> apply job ------------------------------------------------------------
@@ -417,9 +432,9 @@ def plan_module():
     return _plan
 
 
-def make_plan(work, name):
+def make_plan(work, name, verbosity=0):
     """A plan job as the workflow's first node runs it: job type Check, Show changes, sendgrid_plan_path."""
-    job = Job(work, name, check=True, diff=True, extravars={"sendgrid_plan_path": "plans/onboard.json"}).run()
+    job = Job(work, name, check=True, diff=True, extravars={"sendgrid_plan_path": "plans/onboard.json"}, verbosity=verbosity).run()
     job.expect_status("successful")
     expect(not job.posts() and not [record for record in job.requests() if record["method"] == "DELETE"],
            "%s: the plan job changed an account" % name, job.requests())
@@ -453,11 +468,12 @@ def apply_job(work, name, plan, hosts=None, extravars=None, **options):
 def case_plan_apply(work):
     """Plan job (check, diff) -> its artifact sendgrid_plan as the apply job's extra vars -> the apply buys the plan."""
     seed_accounts()
-    dummy, plan = make_plan(work, "plan")
+    dummy, plan = make_plan(work, "plan", verbosity=4)  # -vvvv: the plan in every task result, and still no key
     # The apply template's own cap (here 5) does not apply again: the plan's total is the approved spend.
     job = apply_job(work, "apply", plan, extravars={"sendgrid_max_new_ips": 5})
     job.expect_status("successful")
     expect(bought(job.requests()) == planned_by_account(plan), "apply: bought %s, the plan %s" % (bought(job.requests()), planned_by_account(plan)))
+    expect_cached_facts(job)
     expect(not job.leaks(), "apply: the API key is in %s" % job.leaks())
     print("  plan total %d IPs (us %d, eu %d); the apply bought %d, account for account"
           % (plan["totals"]["add_total"], plan["totals"]["add"]["us"], plan["totals"]["add"]["eu"], sum(bought(job.requests()).values())))
@@ -475,8 +491,8 @@ def case_plan_slices(work):
     """The same plan applied by a sliced apply job (3 slices, run at once, each in its own container): the plan's total in all."""
     seed_accounts()
     dummy, plan = make_plan(work, "plan-for-slices")
-    jobs = [apply_job(work, "apply-slice-%d" % number, plan, hosts=slice_hosts(number, 3),
-                      envvars={"SENDGRID_LOCK_DIR": os.path.join(work, "container-%d" % number)}) for number in (1, 2, 3)]
+    jobs = [Job(work, "apply-slice-%d" % number, hosts=slice_hosts(number, 3), extravars={"sendgrid_plan": plan},
+                envvars={"SENDGRID_LOCK_DIR": os.path.join(work, "container-%d" % number)}) for number in (1, 2, 3)]
     for job in jobs:
         job.start()
     total = 0
@@ -540,10 +556,12 @@ def case_refused_plans(work):
     _plan = plan_module()
     old = resigned(plan, KEY, made_at=_plan.iso_time(time.time() - 25 * 3600))
     refused(work, "apply-expired", old, "more than sendgrid_plan_max_age allows (1d)")
-    job = apply_job(work, "apply-expired-2d", old, extravars={"sendgrid_plan_max_age": "2d"})
+    # The same plan as a file of the project, applied with sendgrid_plan_path and a longer sendgrid_plan_max_age
+    job = Job(work, "apply-file-2d", extravars={"sendgrid_plan_path": "plans/approved.json", "sendgrid_plan_max_age": "2d"},
+              files={"plans/approved.json": json.dumps(old)}).run()
     job.expect_status("successful")
-    expect(bought(job.requests()) == planned_by_account(plan), "apply-expired-2d: bought %s" % bought(job.requests()))
-    print("  the same plan with sendgrid_plan_max_age 2d: applied, %d IPs" % sum(bought(job.requests()).values()))
+    expect(bought(job.requests()) == planned_by_account(plan), "apply-file-2d: bought %s" % bought(job.requests()))
+    print("  the same plan from a file (sendgrid_plan_path) with sendgrid_plan_max_age 2d: applied, %d IPs" % sum(bought(job.requests()).values()))
     seed_accounts()
     elsewhere = resigned(plan, KEY, customers=[dict(record, api_url="https://api.eu.sendgrid.com") for record in plan["customers"]])
     refused(work, "apply-other-url", elsewhere, "was made for https://api.eu.sendgrid.com, but this run uses %s" % URL)
@@ -570,25 +588,33 @@ def case_one_run_at_a_time(work):
         time.sleep(0.1)
     expect(time.monotonic() < deadline, "first-run never took the lock in %s" % locks)
     lock_files = os.listdir(locks)
+    with open(os.path.join(locks, lock_files[0]), encoding="utf-8") as stream:
+        holder = json.load(stream)
     second = Job(work, "second-run", envvars={"SENDGRID_LOCK_DIR": locks}).run()
     first.finish()
     first.expect_status("successful")
     expect(second.runner.status == "failed", "second-run: status %s, expected failed" % second.runner.status)
     text = second.stdout()
-    expect("is in progress on this controller" in text and os.path.join(locks, lock_files[0]) in text,
-           "second-run: the lock message (naming %s) is missing" % lock_files, second.failure_messages(), text[-3000:])
+    expect("is in progress on this controller: PID %d " % holder["pid"] in text and os.path.join(locks, lock_files[0]) in text,
+           "second-run: the lock message (naming %s and PID %s) is missing" % (lock_files, holder["pid"]), second.failure_messages(),
+           text[-3000:])
+    expect(len(lock_files) == 1 and URL.split("//")[1] not in lock_files[0], "lock files %s: one, named without the URL" % lock_files)
     gets = [record for record in requests_since(0) if record["method"] == "GET"]
     expect(len(gets) == len(HOSTS), "%d GETs: the second run listed accounts too" % len(gets))
     expect(sum(bought(requests_since(0)).values()) == EXPECTED_ADD, "bought %s in all, expected %d once" % (bought(requests_since(0)), EXPECTED_ADD))
     expect(not second.leaks() and not first.leaks(), "the API key is in the jobs' files")
-    print("  second run failed in %.1f s with 0 requests; the first bought %d IPs, once" % (second.seconds, EXPECTED_ADD))
+    print("  second run failed in %.1f s, 0 requests, naming the lock %s and PID %d (%s); the first bought %d IPs, once"
+          % (second.seconds, lock_files[0], holder["pid"], holder.get("command"), EXPECTED_ADD))
 
 
 CASES = {
     "real_run": case_real_run,
     "check_run": case_check_run,
-    # "plan_apply": case_plan_apply, "plan_slices": case_plan_slices, "stale_plan": case_stale_plan,
-    # "refused_plans": case_refused_plans, "one_run_at_a_time": case_one_run_at_a_time,
+    "plan_apply": case_plan_apply,
+    "plan_slices": case_plan_slices,
+    "stale_plan": case_stale_plan,
+    "refused_plans": case_refused_plans,
+    "one_run_at_a_time": case_one_run_at_a_time,
 }
 
 
