@@ -57,6 +57,7 @@ HOST_VARIABLES = {"account_id": "sendgrid_account_id", "ips": "sendgrid_ips", "a
 ENVIRONMENT = {"api_key": "SENDGRID_API_KEY", "api_url": "SENDGRID_API_URL"}
 UNSET = object()
 NAMES_SHOWN = 20  # of the failed customers, in the notes
+PLAN_SHOWN_PAUSE = 0.5  # seconds between printing the plan and the first purchase
 display = Display()
 
 
@@ -144,8 +145,9 @@ def host_variables(hostvars, host):
 class PlayRun:
     """The customers of a play: one engine run, one plan and one cap (or one saved plan) for all of them."""
 
-    def __init__(self, settings, check_mode, diff, show, environ=None, clock=time.time):
+    def __init__(self, settings, check_mode, diff, show, environ=None, clock=time.time, sleep=time.sleep):
         self.settings = settings
+        self.sleep = sleep
         self.check_mode = check_mode
         self.diff = diff
         self.show = show
@@ -221,6 +223,8 @@ class PlayRun:
             for line in plan["summary"]:
                 self.show(line)
             if not self.check_mode and not plan["refused"]:
+                # A worker's output reaches the screen through the controller's queue: let the plan get there first.
+                self.sleep(PLAN_SHOWN_PAUSE)
                 engine.apply()
         finally:
             engine.close()

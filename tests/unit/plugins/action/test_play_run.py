@@ -130,7 +130,7 @@ def play(world, hosts, check=False, diff=False, environ=None, clock=None, earlie
     assert problems == []
     options = {} if clock is None else {"clock": clock}
     run = PlayRun(settings_, check_mode=check, diff=diff, show=world.show,
-                  environ={"SENDGRID_API_KEY": ENV_KEY} if environ is None else environ, **options)
+                  environ={"SENDGRID_API_KEY": ENV_KEY} if environ is None else environ, sleep=lambda seconds: None, **options)
     for name, found in hosts.items():
         run.add(name, found)
     result = run.run(list(earlier))
