@@ -317,11 +317,12 @@ def report_line(host, run, check_mode, error=None):
     removed = outcome["planned"]["remove"] if check_mode else outcome["removed"]
     for region, ips in outcome["ips"].items():
         added_ips = outcome["added"].get(region, [])
+        listed = set(outcome["listed"].get(region, []))
         line["regions"][region] = {
             "ips": ips,
             "added": outcome["planned"]["add"].get(region, 0) if check_mode and not error else len(added_ips),
             "added_ips": added_ips,
-            "removed_ips": [ip for ip in removed if ip in set(outcome["listed"].get(region, []))],
+            "removed_ips": [ip for ip in removed if ip in listed],
         }
     if not error and outcome["changed"]:
         line["status"] = "changed"
