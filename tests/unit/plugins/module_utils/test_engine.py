@@ -92,6 +92,7 @@ def start(api, customers, max_new_ips=None, concurrency=4, names=None, apply=Tru
     options = {"progress": progress}
     if clock is not None:
         options["clock"] = clock
+
     def make(connection):
         api.made += 1
         return api
