@@ -10,6 +10,7 @@ play-wide result per host costs milliseconds each, seconds per thousand hosts.
 
 from __future__ import annotations
 
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 try:  # ansible-core 2.21+
@@ -20,24 +21,28 @@ except ImportError:
 FACT = "sendgrid_partners_ips"
 
 
-def outcome_of(host, run, run_var):
-    """The task result for host from the play-wide result run: its fact, changed, or its failure."""
+def outcome_of(host, run, run_var, defer_failure=False):
+    """The task result for host from the play-wide result run: its fact, changed, or its failure (deferred: not yet)."""
     line = run["hosts"].get(host) if isinstance(run, dict) and isinstance(run.get("hosts"), dict) else None
     if not isinstance(line, dict):
         return {"failed": True, "msg": "%s has no outcome in %s: did provision_accounts run for this play's hosts?" % (host, run_var)}
     if line.get("status") == "failed":
-        return {"failed": True, "status": "failed", "msg": line.get("error") or "failed without a message"}
+        error = line.get("error") or "failed without a message"
+        if defer_failure:
+            return {"status": "failed", "changed": False, "msg": "failed, and fails in a later play: %s" % error}
+        return {"failed": True, "status": "failed", "msg": error}
     return {"status": line.get("status"), "changed": line.get("status") == "changed", "ansible_facts": {FACT: line.get("ips") or {}}}
 
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("run_var",))
+    _VALID_ARGS = frozenset(("run_var", "defer_failure"))
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         run_var = self._task.args.get("run_var")
-        result.update(outcome_of(task_vars["inventory_hostname"], task_vars.get(run_var), run_var))
+        defer_failure = boolean(self._task.args.get("defer_failure", False), strict=False)
+        result.update(outcome_of(task_vars["inventory_hostname"], task_vars.get(run_var), run_var, defer_failure))
         if "ansible_facts" in result and VariableLayer is not None:  # ansible-core 2.21+: like set_fact with cacheable
             self.register_host_variables(result["ansible_facts"], VariableLayer.CACHEABLE_FACT)
             self.register_host_variables(result["ansible_facts"], VariableLayer.EPHEMERAL_FACT)

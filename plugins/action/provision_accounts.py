@@ -261,13 +261,15 @@ class PlayRun:
         lines.extend(report_line(host, None, self.check_mode, error=earlier) for host in earlier_failed)
         summary = report_summary(lines)
         report = {"check_mode": self.check_mode, "plan": plan, "summary": summary, "customers": lines}
+        failed = [line["host"] for line in lines if line["status"] == "failed"]
         result = {
             "changed": summary["changed"] > 0,
             "plan": plan,
             "summary": summary,
             "hosts": {line["host"]: {"status": line["status"], "error": line["error"],
                                      "ips": {region: part["ips"] for region, part in line["regions"].items()}} for line in lines},
-            "notes": [outcome_line(summary, self.check_mode)] + self._notes(lines),
+            "failed_customers": failed,
+            "notes": [outcome_line(summary, self.check_mode)] + self._notes(failed),
         }
         if self.diff:
             result["diff_lines"] = [text for run in self.runs for text in diff_lines(run.name, run, self.check_mode)]
@@ -293,8 +295,7 @@ class PlayRun:
             write_plan(self.settings["plan_path"], document)
         return dict(document)
 
-    def _notes(self, lines):
-        failed = [line["host"] for line in lines if line["status"] == "failed"]
+    def _notes(self, failed):
         notes = []
         if failed:
             notes.append("Failed customers (%d): %s%s" % (len(failed), ", ".join(failed[:NAMES_SHOWN]),

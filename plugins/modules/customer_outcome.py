@@ -27,6 +27,16 @@ options:
         M(sendgrid.partners.provision_accounts) with O(sendgrid.partners.provision_accounts#module:hosts).
     type: str
     required: true
+  defer_failure:
+    description:
+      - Record a failed customer's status and message without failing its host. A later play on the failed customers
+        (the role's C(sendgrid_failed_customers) group, its entry point C(fail_deferred)) runs this module again
+        without it to fail them.
+      - ansible-core compares every host with the list of the play's failed hosts for every task it runs, so when
+        thousands of customers fail within one play every later task costs customers times failures; failing them
+        in a play of their own keeps the run linear.
+    type: bool
+    default: false
 attributes:
   action:
     support: full
@@ -68,7 +78,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 
 def main():
-    module = AnsibleModule(argument_spec={"run_var": {"type": "str", "required": True}},
+    module = AnsibleModule(argument_spec={"run_var": {"type": "str", "required": True},
+                                          "defer_failure": {"type": "bool", "default": False}},
                            supports_check_mode=True)
     module.fail_json(msg="sendgrid.partners.customer_outcome runs on the controller, as an action plugin, within a play")
 

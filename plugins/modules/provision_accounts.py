@@ -252,7 +252,7 @@ customers:
       elements: str
       returned: always
 failed_customers:
-  description: The names of the customers that failed.
+  description: The names of the customers that failed (with O(hosts), their hosts).
   returned: always
   type: list
   elements: str

@@ -203,7 +203,7 @@ def test_variables_are_checked_with_the_role_names_before_any_call(world):
     assert world.built == [] and world.requests() == []
     assert errors(result) == {
         "nokey": "nokey: sendgrid_api_key is empty for this host: set it, or leave it unset to use module_defaults or SENDGRID_API_KEY",
-        "noid": "nokey"[:0] + "noid: sendgrid_account_id is not set for this host (set it in the inventory: host or group variables); "
+        "noid": "noid: sendgrid_account_id is not set for this host (set it in the inventory: host or group variables); "
                 "sendgrid_account_id must be a non-empty string, got None",
         "noips": "noips: sendgrid_ips is not set for this host (set it in the inventory: host or group variables); "
                  "sendgrid_ips must be a non-empty list of entries, got None",
@@ -216,6 +216,7 @@ def test_variables_are_checked_with_the_role_names_before_any_call(world):
     assert result["summary"]["failed"] == 7 and result["changed"] is False
     assert result["notes"][0] == "Done: 7 customers: 0 changed, 0 ok, 7 failed; 0 IPs added, 0 removed."
     assert result["notes"][1] == "Failed customers (7): nokey, noid, noips, empty, badcount, badurl, unreadable"
+    assert result["failed_customers"] == ["nokey", "noid", "noips", "empty", "badcount", "badurl", "unreadable"]
 
 
 def test_connection_precedence_host_then_task_then_environment(world):
@@ -465,6 +466,15 @@ def test_outcome_of_a_failed_customer_fails_with_its_message_and_no_fact():
     assert outcome_of("h1", run, "r") == {"failed": True, "status": "failed", "msg": "GET ... failed with HTTP 404"}
     assert outcome_of("h1", {"hosts": {"h1": {"status": "failed", "error": None}}}, "r") == {
         "failed": True, "status": "failed", "msg": "failed without a message"}
+
+
+def test_outcome_of_a_failed_customer_deferred_keeps_its_message_without_failing_the_host():
+    run = {"hosts": {"h1": {"status": "failed", "error": "GET ... failed with HTTP 404", "ips": {}}}}
+    assert outcome_of("h1", run, "r", defer_failure=True) == {
+        "status": "failed", "changed": False, "msg": "failed, and fails in a later play: GET ... failed with HTTP 404"}
+    changed = {"hosts": {"h1": {"status": "changed", "error": None, "ips": {"us": ["1.1.1.1"]}}}}
+    assert outcome_of("h1", changed, "r", defer_failure=True) == outcome_of("h1", changed, "r")
+    assert outcome_of("h9", run, "r", defer_failure=True)["failed"] is True  # no outcome at all is never deferred
 
 
 @pytest.mark.parametrize("run", [{"hosts": {}}, None, "not a dict", {"hosts": ["h9"]}, {"hosts": {"h9": "changed"}}, {}])
