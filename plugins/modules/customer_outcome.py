@@ -16,7 +16,7 @@ description:
     C(sendgrid_partners_ips) (every IP the account holds in each region its entries name), reports C(changed) when
     the customer's account changed (in check mode, would change), and fails the host with the customer's message
     when the customer failed.
-  - It reads the variable named in O(run_var) without templating it and sends no request.
+  - It reads the variables named in O(run_var) and O(defer_failure_var) without templating them and sends no request.
   - Runs on the controller only (an action plugin); it has no use outside a play.
 author:
   - sendgrid.partners maintainers (@sendgrid-partners)
@@ -27,16 +27,16 @@ options:
         M(sendgrid.partners.provision_accounts) with O(sendgrid.partners.provision_accounts#module:hosts).
     type: str
     required: true
-  defer_failure:
+  defer_failure_var:
     description:
-      - Record a failed customer's status and message without failing its host. A later play on the failed customers
-        (the role's C(sendgrid_failed_customers) group, its entry point C(fail_deferred)) runs this module again
-        without it to fail them.
+      - The name of a variable, read without templating like O(run_var). When it holds V(true), a failed customer's
+        host is not failed; the task records its status and message, and a later play on the failed customers (the
+        role's group C(sendgrid_failed_customers), its entry point C(fail_deferred)) runs this module without this
+        option to fail them.
       - ansible-core compares every host with the list of the play's failed hosts for every task it runs, so when
         thousands of customers fail within one play every later task costs customers times failures; failing them
         in a play of their own keeps the run linear.
-    type: bool
-    default: false
+    type: str
 attributes:
   action:
     support: full
@@ -79,7 +79,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 def main():
     module = AnsibleModule(argument_spec={"run_var": {"type": "str", "required": True},
-                                          "defer_failure": {"type": "bool", "default": False}},
+                                          "defer_failure_var": {"type": "str"}},
                            supports_check_mode=True)
     module.fail_json(msg="sendgrid.partners.customer_outcome runs on the controller, as an action plugin, within a play")
 
