@@ -31,8 +31,7 @@ options:
     description:
       - The name of a variable, read without templating like O(run_var). When it holds V(true), a failed customer's
         host is not failed; the task records its status and message, and a later play on the failed customers (the
-        role's group C(sendgrid_failed_customers), its entry point C(fail_deferred)) runs this module without this
-        option to fail them.
+        role's entry point C(fail_deferred)) runs this module without this option to fail them.
       - ansible-core compares every host with the list of the play's failed hosts for every task it runs, so when
         thousands of customers fail within one play every later task costs customers times failures; failing them
         in a play of their own keeps the run linear.
